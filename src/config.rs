@@ -1,0 +1,68 @@
+//! Typed configuration, read from environment variables (12-factor) or the matching flags.
+//! A bad value stops the process at start with clap's message naming the variable; secrets
+//! are `SecretString`s, so `Debug` and logs show them redacted.
+
+use std::net::SocketAddr;
+
+use clap::{Args, ValueEnum};
+use secrecy::SecretString;
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseSettings {
+    /// MySQL connection URL; may hold a password, so it is never printed.
+    #[arg(
+        long = "database-url",
+        env = "DATABASE_URL",
+        default_value = "mysql://root@127.0.0.1:3306/finstage",
+        value_parser = parse_secret,
+        hide_env_values = true
+    )]
+    pub url: SecretString,
+
+    /// Maximum number of pooled MySQL connections.
+    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
+    pub pool_size: u16,
+
+    /// Seconds to wait for a connection (connect or checkout) before answering "unavailable".
+    #[arg(long, env = "DATABASE_TIMEOUT_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HttpSettings {
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
+    pub listen_addr: SocketAddr,
+
+    /// Origins allowed to call the API from a browser, comma-separated; `*` allows any.
+    /// Empty (the default) allows same-origin requests only.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',', default_value = "")]
+    pub cors_allowed_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeSettings {
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+    #[command(flatten)]
+    pub http: HttpSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable, coloured when on a terminal.
+    Pretty,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TelemetrySettings {
+    /// Log output format. Verbosity is set with RUST_LOG (default `info`).
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+}
+
+fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value))
+}

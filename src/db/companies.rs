@@ -1,0 +1,76 @@
+//! The `companies` table: one row per company the service knows of.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel_async::{AsyncMysqlConnection, RunQueryDsl};
+
+use crate::db::schema::companies;
+use crate::domain::{CompanyStatus, Symbol};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = companies)]
+pub struct CompanyRecord {
+    pub id: i64,
+    pub symbol: String,
+    pub cik: Option<String>,
+    pub name: Option<String>,
+    pub exchange: Option<String>,
+    pub currency: Option<String>,
+    pub fiscal_year_end: Option<String>,
+    pub status: CompanyStatus,
+    pub status_reason: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub last_ingested_at: Option<NaiveDateTime>,
+}
+
+/// What the provider tells us about a company, written on ingestion.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = companies, treat_none_as_null = true)]
+pub struct CompanyProfile<'a> {
+    pub symbol: &'a str,
+    pub cik: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub exchange: Option<&'a str>,
+    pub currency: Option<&'a str>,
+    pub fiscal_year_end: Option<&'a str>,
+}
+
+pub async fn by_symbols(
+    conn: &mut AsyncMysqlConnection,
+    symbols: &[Symbol],
+) -> QueryResult<Vec<CompanyRecord>> {
+    companies::table
+        .filter(companies::symbol.eq_any(symbols.iter().map(Symbol::as_str)))
+        .select(CompanyRecord::as_select())
+        .load(conn)
+        .await
+}
+
+/// Inserts or updates the company's profile and marks it `READY`; returns its id.
+/// Meant to run inside the transaction that stores the company's statements.
+pub async fn upsert_ready(
+    conn: &mut AsyncMysqlConnection,
+    profile: &CompanyProfile<'_>,
+) -> QueryResult<i64> {
+    let now = chrono::Utc::now().naive_utc();
+    let ready = || {
+        (
+            companies::status.eq(CompanyStatus::Ready),
+            companies::status_reason.eq(None::<String>),
+            companies::last_ingested_at.eq(Some(now)),
+        )
+    };
+    diesel::insert_into(companies::table)
+        .values((profile, ready()))
+        .on_conflict(diesel::dsl::DuplicatedKeys)
+        .do_update()
+        .set((profile, ready()))
+        .execute(conn)
+        .await?;
+    companies::table
+        .filter(companies::symbol.eq(profile.symbol))
+        .select(companies::id)
+        .first(conn)
+        .await
+}

@@ -1,0 +1,79 @@
+//! The `listings` table: the securities master loaded from SEC's company tickers file.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncMysqlConnection, RunQueryDsl};
+
+use crate::db::schema::listings;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = listings, treat_none_as_null = true)]
+pub struct Listing {
+    pub symbol: String,
+    pub cik: String,
+    pub name: String,
+    pub exchange: Option<String>,
+}
+
+/// Listings whose symbol starts with `text` or whose name contains it (case-insensitive):
+/// exact symbol first, then symbol prefixes, then name matches, each alphabetical.
+pub async fn search(
+    conn: &mut AsyncMysqlConnection,
+    text: &str,
+    limit: i64,
+) -> QueryResult<Vec<Listing>> {
+    let escaped = escape_like(text);
+    let symbol_prefix = format!("{escaped}%");
+    listings::table
+        .filter(
+            listings::symbol
+                .like(&symbol_prefix)
+                .or(listings::name.like(format!("%{escaped}%"))),
+        )
+        .order((
+            listings::symbol.eq(text).desc(),
+            listings::symbol.like(&symbol_prefix).desc(),
+            listings::symbol.asc(),
+        ))
+        .limit(limit)
+        .select(Listing::as_select())
+        .load(conn)
+        .await
+}
+
+/// Inserts or updates listings by symbol; returns the rows MySQL reports as affected.
+pub async fn upsert(conn: &mut AsyncMysqlConnection, rows: &[Listing]) -> QueryResult<usize> {
+    let mut written = 0;
+    for row in rows {
+        written += diesel::insert_into(listings::table)
+            .values(row)
+            .on_conflict(diesel::dsl::DuplicatedKeys)
+            .do_update()
+            .set(row)
+            .execute(conn)
+            .await?;
+    }
+    Ok(written)
+}
+
+/// Escapes LIKE wildcards so user text matches literally (backslash is MySQL's escape).
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_like;
+
+    #[test]
+    fn escapes_like_wildcards() {
+        assert_eq!(escape_like(r"10%_a\b"), r"10\%\_a\\b");
+        assert_eq!(escape_like("Apple Inc."), "Apple Inc.");
+    }
+}

@@ -1,0 +1,153 @@
+//! MySQL access: the connection pool, embedded migrations, and the queries each table needs.
+//! Nothing here knows about HTTP or GraphQL; callers get typed rows or a `DbError`.
+
+pub mod companies;
+pub mod listings;
+pub mod schema;
+mod sql_enums;
+pub mod statements;
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
+use std::time::Duration;
+
+use diesel::Connection;
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use futures_util::FutureExt;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::DatabaseSettings;
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+pub type DbConnection = Object<AsyncMysqlConnection>;
+
+/// Database failures, split by what the caller can do about them.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The database cannot be reached (pool timeout, refused or dropped connection).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database query failed: {0}")]
+    Query(DieselError),
+    #[error("migration failed: {0}")]
+    Migration(String),
+}
+
+impl From<DieselError> for DbError {
+    fn from(error: DieselError) -> Self {
+        match error {
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => Self::Unavailable(info.message().to_owned()),
+            other => Self::Query(other),
+        }
+    }
+}
+
+/// The connection pool plus a count of the SQL statements sent through it, which tests and
+/// benchmarks read to prove that batching keeps the number of queries per request constant.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<AsyncMysqlConnection>,
+    queries_executed: Arc<AtomicU64>,
+}
+
+impl Db {
+    /// Builds the pool without connecting: the service starts (and reports not-ready) while
+    /// the database is down, and connects as soon as it is back.
+    pub fn new(settings: &DatabaseSettings) -> Result<Self, DbError> {
+        let queries_executed = Arc::new(AtomicU64::new(0));
+        let mut manager_config = ManagerConfig::default();
+        let counter = Arc::clone(&queries_executed);
+        manager_config.custom_setup = Box::new(move |url| {
+            let counter = Arc::clone(&counter);
+            async move {
+                let mut conn = AsyncMysqlConnection::establish(url).await?;
+                conn.set_instrumentation(QueryCounter(counter));
+                Ok(conn)
+            }
+            .boxed()
+        });
+        let manager = AsyncDieselConnectionManager::new_with_config(
+            settings.url.expose_secret(),
+            manager_config,
+        );
+        let timeout = Some(Duration::from_secs(settings.timeout_secs));
+        let pool = Pool::builder(manager)
+            .max_size(usize::from(settings.pool_size))
+            .runtime(deadpool::Runtime::Tokio1)
+            .wait_timeout(timeout)
+            .create_timeout(timeout)
+            .recycle_timeout(timeout)
+            .build()
+            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        Ok(Self {
+            pool,
+            queries_executed,
+        })
+    }
+
+    pub async fn conn(&self) -> Result<DbConnection, DbError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| DbError::Unavailable(e.to_string()))
+    }
+
+    /// True when a connection can be checked out and answers a trivial query.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        let mut conn = self.conn().await?;
+        diesel::sql_query("SELECT 1").execute(&mut conn).await?;
+        Ok(())
+    }
+
+    /// SQL statements sent through this pool so far (including connection health checks).
+    pub fn queries_executed(&self) -> u64 {
+        AtomicU64::load(&self.queries_executed, Ordering::Relaxed)
+    }
+}
+
+struct QueryCounter(Arc<AtomicU64>);
+
+impl Instrumentation for QueryCounter {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        match event {
+            InstrumentationEvent::StartQuery { query, .. } => {
+                self.0.fetch_add(1, Ordering::Relaxed);
+                tracing::trace!(target: "finstage::sql", query = %query, "sql query");
+            }
+            InstrumentationEvent::FinishQuery {
+                error: Some(error), ..
+            } => {
+                tracing::debug!(target: "finstage::sql", %error, "sql query failed");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Applies every embedded migration not yet applied; returns the versions it applied.
+/// Runs on a blocking thread because diesel's migration harness is synchronous.
+pub async fn run_migrations(url: &SecretString) -> Result<Vec<String>, DbError> {
+    let url = url.expose_secret().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = <AsyncConnectionWrapper<AsyncMysqlConnection> as Connection>::establish(&url)
+            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        let applied = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(|e| DbError::Migration(e.to_string()))?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    })
+    .await
+    .map_err(|e| DbError::Migration(e.to_string()))?
+}

@@ -1,0 +1,33 @@
+//! Stores the domain's string enums (`CompanyStatus`, `FiscalPeriod`) as VARCHAR columns,
+//! spelled as in GraphQL (`READY`, `Q4`); CHECK constraints in the migrations keep them valid.
+
+use std::io::Write;
+
+use diesel::deserialize::{self, FromSql};
+use diesel::mysql::{Mysql, MysqlValue};
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::Text;
+
+use crate::domain::{CompanyStatus, FiscalPeriod};
+
+macro_rules! text_enum_sql {
+    ($($enum:ty),+) => {$(
+        impl ToSql<Text, Mysql> for $enum {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Mysql>) -> serialize::Result {
+                let text: &'static str = self.into();
+                out.write_all(text.as_bytes())?;
+                Ok(IsNull::No)
+            }
+        }
+
+        impl FromSql<Text, Mysql> for $enum {
+            fn from_sql(value: MysqlValue<'_>) -> deserialize::Result<Self> {
+                let text = std::str::from_utf8(value.as_bytes())?;
+                text.parse()
+                    .map_err(|_| format!("unexpected {} value {text:?}", stringify!($enum)).into())
+            }
+        }
+    )+};
+}
+
+text_enum_sql!(CompanyStatus, FiscalPeriod);

@@ -1,0 +1,13 @@
+//! The service's vocabulary: validated values (`Symbol`), company status and the shape of a
+//! financial statement. Everything here is parsed once at the edge and trusted afterwards.
+
+mod company;
+mod statements;
+mod symbol;
+
+pub use company::CompanyStatus;
+pub use statements::{
+    BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, PeriodKind, Statement,
+    StatementPeriod,
+};
+pub use symbol::{InvalidSymbol, Symbol};

@@ -1,0 +1,155 @@
+//! The three standardized statements. Each is a `StatementPeriod` (which period, from which
+//! filing) plus its line items. A line item the filing does not report is `None` (NULL in SQL,
+//! null in GraphQL), never zero. Money is an exact `Decimal`; per-share values carry four
+//! decimals; share counts are whole numbers.
+//!
+//! The line-item structs are shared by the database layer (diesel derives, one column per
+//! field) and the GraphQL layer (one field per column), so a line item is declared once.
+
+use async_graphql::{Enum, SimpleObject};
+use chrono::NaiveDate;
+use diesel::deserialize::FromSqlRow;
+use diesel::expression::AsExpression;
+use diesel::{AsChangeset, Insertable, Queryable, Selectable};
+use rust_decimal::Decimal;
+use strum::{EnumString, IntoStaticStr};
+
+use crate::db::schema::{balance_sheets, cash_flow_statements, income_statements};
+
+/// The fiscal period a statement covers: the full fiscal year or one of its quarters.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Enum,
+    EnumString,
+    IntoStaticStr,
+    AsExpression,
+    FromSqlRow,
+)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum FiscalPeriod {
+    Fy,
+    Q1,
+    Q2,
+    Q3,
+    Q4,
+}
+
+impl FiscalPeriod {
+    pub const QUARTERS: [FiscalPeriod; 4] = [Self::Q1, Self::Q2, Self::Q3, Self::Q4];
+}
+
+/// Which period a statement covers and the filing its figures come from.
+#[derive(Debug, Clone, PartialEq, Queryable, SimpleObject)]
+pub struct StatementPeriod {
+    pub fiscal_year: i32,
+    pub fiscal_period: FiscalPeriod,
+    /// First day of the period; null for balance sheets, which are as of `periodEnd`.
+    pub period_start: Option<NaiveDate>,
+    pub period_end: NaiveDate,
+    /// The SEC form the figures were taken from (10-K, 10-Q, 10-K/A, …).
+    pub form: String,
+    pub filed_at: NaiveDate,
+    /// Accession number of the source filing on SEC EDGAR.
+    pub accession_number: String,
+    /// ISO 4217 code of the monetary line items.
+    pub currency: String,
+    /// True when figures were computed rather than reported (e.g. Q4 = FY − nine months).
+    pub derived: bool,
+}
+
+#[derive(
+    Debug, Clone, Default, PartialEq, Queryable, Selectable, Insertable, AsChangeset, SimpleObject,
+)]
+#[diesel(table_name = income_statements, treat_none_as_null = true)]
+pub struct IncomeStatementItems {
+    pub revenue: Option<Decimal>,
+    pub cost_of_revenue: Option<Decimal>,
+    pub gross_profit: Option<Decimal>,
+    pub research_and_development: Option<Decimal>,
+    pub selling_general_and_administrative: Option<Decimal>,
+    pub operating_expenses: Option<Decimal>,
+    pub operating_income: Option<Decimal>,
+    pub interest_expense: Option<Decimal>,
+    pub income_before_tax: Option<Decimal>,
+    pub income_tax_expense: Option<Decimal>,
+    pub net_income: Option<Decimal>,
+    pub eps_basic: Option<Decimal>,
+    pub eps_diluted: Option<Decimal>,
+    pub weighted_average_shares_basic: Option<i64>,
+    pub weighted_average_shares_diluted: Option<i64>,
+}
+
+#[derive(
+    Debug, Clone, Default, PartialEq, Queryable, Selectable, Insertable, AsChangeset, SimpleObject,
+)]
+#[diesel(table_name = balance_sheets, treat_none_as_null = true)]
+pub struct BalanceSheetItems {
+    pub cash_and_equivalents: Option<Decimal>,
+    pub short_term_investments: Option<Decimal>,
+    pub accounts_receivable: Option<Decimal>,
+    pub inventory: Option<Decimal>,
+    pub total_current_assets: Option<Decimal>,
+    pub property_plant_and_equipment_net: Option<Decimal>,
+    pub goodwill: Option<Decimal>,
+    pub intangible_assets: Option<Decimal>,
+    pub total_assets: Option<Decimal>,
+    pub accounts_payable: Option<Decimal>,
+    pub short_term_debt: Option<Decimal>,
+    pub total_current_liabilities: Option<Decimal>,
+    pub long_term_debt: Option<Decimal>,
+    pub total_liabilities: Option<Decimal>,
+    pub total_equity: Option<Decimal>,
+    pub retained_earnings: Option<Decimal>,
+    pub total_liabilities_and_equity: Option<Decimal>,
+}
+
+#[derive(
+    Debug, Clone, Default, PartialEq, Queryable, Selectable, Insertable, AsChangeset, SimpleObject,
+)]
+#[diesel(table_name = cash_flow_statements, treat_none_as_null = true)]
+pub struct CashFlowItems {
+    pub net_income: Option<Decimal>,
+    pub depreciation_and_amortization: Option<Decimal>,
+    pub stock_based_compensation: Option<Decimal>,
+    pub operating_cash_flow: Option<Decimal>,
+    pub capital_expenditure: Option<Decimal>,
+    pub investing_cash_flow: Option<Decimal>,
+    pub financing_cash_flow: Option<Decimal>,
+    pub dividends_paid: Option<Decimal>,
+    pub share_repurchases: Option<Decimal>,
+    pub net_change_in_cash: Option<Decimal>,
+    /// Operating cash flow − capital expenditure; always computed, never reported.
+    pub free_cash_flow: Option<Decimal>,
+}
+
+/// The GraphQL `period` argument: full fiscal years or fiscal quarters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Enum)]
+#[graphql(name = "Period")]
+pub enum PeriodKind {
+    Annual,
+    Quarterly,
+}
+
+impl PeriodKind {
+    pub fn fiscal_periods(self) -> &'static [FiscalPeriod] {
+        match self {
+            Self::Annual => &[FiscalPeriod::Fy],
+            Self::Quarterly => &FiscalPeriod::QUARTERS,
+        }
+    }
+}
+
+/// One statement: the period it covers and its line items.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement<Items> {
+    pub period: StatementPeriod,
+    pub items: Items,
+}

@@ -1,0 +1,233 @@
+//! `company`, `companies` and the `Company` type with its batch-loaded statements.
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{ContainerType, Context, Object, OutputType, ResultExt, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::ApiError;
+use super::loaders::{CompanyLoader, StatementKey, StatementLoader};
+use crate::db::companies::CompanyRecord;
+use crate::db::statements::{StatementFilter, StatementKind};
+use crate::domain::{
+    BalanceSheetItems, CashFlowItems, CompanyStatus, IncomeStatementItems, PeriodKind, Statement,
+    StatementPeriod, Symbol,
+};
+
+/// Most symbols one `companies` query may ask for.
+pub const MAX_SYMBOLS: usize = 100;
+/// Most statements one statement field may return (50 years of quarters).
+pub const MAX_LAST: i32 = 200;
+
+#[derive(Default)]
+pub struct CompanyQuery;
+
+#[Object]
+impl CompanyQuery {
+    /// A company by ticker symbol (case-insensitive). A company not in the database yet
+    /// answers at once with status `PENDING`.
+    async fn company(&self, ctx: &Context<'_>, symbol: String) -> async_graphql::Result<Company> {
+        let symbol = Symbol::parse(&symbol).map_err(ApiError::from).extend()?;
+        let record = ctx
+            .data::<DataLoader<CompanyLoader>>()?
+            .load_one(symbol.clone())
+            .await
+            .extend()?;
+        Ok(Company { symbol, record })
+    }
+
+    /// Several companies in one request, in the order asked (at most 100 symbols).
+    #[graphql(complexity = "symbols.len() * child_complexity")]
+    async fn companies(
+        &self,
+        ctx: &Context<'_>,
+        symbols: Vec<String>,
+    ) -> async_graphql::Result<Vec<Company>> {
+        if symbols.len() > MAX_SYMBOLS {
+            return Err(ApiError::BadUserInput(format!(
+                "at most {MAX_SYMBOLS} symbols per request, got {}",
+                symbols.len()
+            )))
+            .extend();
+        }
+        let symbols = symbols
+            .iter()
+            .map(|s| Symbol::parse(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(ApiError::from)
+            .extend()?;
+        let records = ctx
+            .data::<DataLoader<CompanyLoader>>()?
+            .load_many(symbols.iter().cloned())
+            .await
+            .extend()?;
+        Ok(symbols
+            .into_iter()
+            .map(|symbol| {
+                let record = records.get(&symbol).cloned();
+                Company { symbol, record }
+            })
+            .collect())
+    }
+}
+
+/// A listed company and its financial statements.
+pub struct Company {
+    symbol: Symbol,
+    /// `None` while the company is not in the database yet.
+    record: Option<CompanyRecord>,
+}
+
+#[Object]
+impl Company {
+    /// Ticker symbol, upper-case.
+    async fn symbol(&self) -> &str {
+        self.symbol.as_str()
+    }
+
+    /// SEC Central Index Key, zero-padded to 10 digits.
+    async fn cik(&self) -> Option<&str> {
+        self.record.as_ref()?.cik.as_deref()
+    }
+
+    async fn name(&self) -> Option<&str> {
+        self.record.as_ref()?.name.as_deref()
+    }
+
+    async fn exchange(&self) -> Option<&str> {
+        self.record.as_ref()?.exchange.as_deref()
+    }
+
+    /// ISO 4217 code of the company's reporting currency.
+    async fn currency(&self) -> Option<&str> {
+        self.record.as_ref()?.currency.as_deref()
+    }
+
+    /// Month and day the fiscal year ends, as `MMDD` (Apple: `0930`, ending late September).
+    async fn fiscal_year_end(&self) -> Option<&str> {
+        self.record.as_ref()?.fiscal_year_end.as_deref()
+    }
+
+    async fn status(&self) -> CompanyStatus {
+        self.record
+            .as_ref()
+            .map_or(CompanyStatus::Pending, |record| record.status)
+    }
+
+    /// Why the company is `FAILED` or `NOT_FOUND`.
+    async fn status_reason(&self) -> Option<&str> {
+        self.record.as_ref()?.status_reason.as_deref()
+    }
+
+    /// When the statements were last stored from the provider.
+    async fn last_ingested_at(&self) -> Option<DateTime<Utc>> {
+        Some(self.record.as_ref()?.last_ingested_at?.and_utc())
+    }
+
+    /// Income statements, newest first.
+    #[graphql(complexity = "(last.clamp(0, MAX_LAST) as usize) * child_complexity")]
+    async fn income_statements(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "PeriodKind::Annual")] period: PeriodKind,
+        #[graphql(default = 5)] last: i32,
+        fiscal_year_from: Option<i32>,
+        fiscal_year_to: Option<i32>,
+    ) -> async_graphql::Result<Vec<StatementView<IncomeStatementItems>>> {
+        self.statements(ctx, period, last, fiscal_year_from, fiscal_year_to)
+            .await
+    }
+
+    /// Balance sheets (as of each period's end), newest first.
+    #[graphql(complexity = "(last.clamp(0, MAX_LAST) as usize) * child_complexity")]
+    async fn balance_sheets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "PeriodKind::Annual")] period: PeriodKind,
+        #[graphql(default = 5)] last: i32,
+        fiscal_year_from: Option<i32>,
+        fiscal_year_to: Option<i32>,
+    ) -> async_graphql::Result<Vec<StatementView<BalanceSheetItems>>> {
+        self.statements(ctx, period, last, fiscal_year_from, fiscal_year_to)
+            .await
+    }
+
+    /// Cash-flow statements, newest first.
+    #[graphql(complexity = "(last.clamp(0, MAX_LAST) as usize) * child_complexity")]
+    async fn cash_flow_statements(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "PeriodKind::Annual")] period: PeriodKind,
+        #[graphql(default = 5)] last: i32,
+        fiscal_year_from: Option<i32>,
+        fiscal_year_to: Option<i32>,
+    ) -> async_graphql::Result<Vec<StatementView<CashFlowItems>>> {
+        self.statements(ctx, period, last, fiscal_year_from, fiscal_year_to)
+            .await
+    }
+}
+
+impl Company {
+    /// The newest `last` statements of kind `S` within the fiscal-year range, batch-loaded.
+    async fn statements<S: StatementKind + OutputType + ContainerType>(
+        &self,
+        ctx: &Context<'_>,
+        period: PeriodKind,
+        last: i32,
+        fiscal_year_from: Option<i32>,
+        fiscal_year_to: Option<i32>,
+    ) -> async_graphql::Result<Vec<StatementView<S>>> {
+        if !(1..=MAX_LAST).contains(&last) {
+            return Err(ApiError::BadUserInput(format!(
+                "`last` must be between 1 and {MAX_LAST}, got {last}"
+            )))
+            .extend();
+        }
+        if let (Some(from), Some(to)) = (fiscal_year_from, fiscal_year_to)
+            && from > to
+        {
+            return Err(ApiError::BadUserInput(format!(
+                "`fiscalYearFrom` ({from}) is after `fiscalYearTo` ({to})"
+            )))
+            .extend();
+        }
+        let Some(record) = &self.record else {
+            return Ok(Vec::new());
+        };
+        let key = StatementKey {
+            company_id: record.id,
+            filter: StatementFilter {
+                period,
+                fiscal_year_from,
+                fiscal_year_to,
+            },
+        };
+        let mut statements = ctx
+            .data::<DataLoader<StatementLoader<S>>>()?
+            .load_one(key)
+            .await
+            .extend()?
+            .unwrap_or_default();
+        statements.truncate(last as usize);
+        Ok(statements.into_iter().map(StatementView::from).collect())
+    }
+}
+
+/// A statement as GraphQL shows it: period and provenance fields beside the line items.
+#[derive(SimpleObject)]
+#[graphql(
+    concrete(name = "IncomeStatement", params(IncomeStatementItems)),
+    concrete(name = "BalanceSheet", params(BalanceSheetItems)),
+    concrete(name = "CashFlowStatement", params(CashFlowItems))
+)]
+pub struct StatementView<Items: OutputType + ContainerType> {
+    #[graphql(flatten)]
+    period: StatementPeriod,
+    #[graphql(flatten)]
+    items: Items,
+}
+
+impl<Items: OutputType + ContainerType> From<Statement<Items>> for StatementView<Items> {
+    fn from(Statement { period, items }: Statement<Items>) -> Self {
+        Self { period, items }
+    }
+}

@@ -1,0 +1,119 @@
+//! Error policy for GraphQL. Every error a client sees carries a stable `extensions.code`:
+//!
+//! - `BAD_USER_INPUT`: an argument is invalid (symbol syntax, list too long, range reversed).
+//! - `SERVICE_UNAVAILABLE`: the database cannot be reached; retry later.
+//! - `INTERNAL_SERVER_ERROR`: anything else; details are logged, never returned.
+//! - `GRAPHQL_PARSE_FAILED` / `GRAPHQL_VALIDATION_FAILED`: the document itself is rejected,
+//!   including the depth and complexity limits.
+//!
+//! Infrastructure errors are logged once, where they are converted here, and reach the
+//! client only as a fixed message: no SQL, no stack trace, no credentials.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{ErrorExtensions, ServerError, ServerResult, ValidationResult, Variables};
+
+use crate::db::DbError;
+use crate::domain::InvalidSymbol;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadUserInput(String),
+    #[error("the database is unavailable; try again shortly")]
+    ServiceUnavailable,
+    #[error("internal server error")]
+    Internal,
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadUserInput(_) => "BAD_USER_INPUT",
+            Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            Self::Internal => "INTERNAL_SERVER_ERROR",
+        }
+    }
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        async_graphql::Error::new(self.to_string()).extend_with(|_, ext| ext.set("code", self.code()))
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::Unavailable(_) => {
+                tracing::warn!(%error, "database unavailable");
+                Self::ServiceUnavailable
+            }
+            DbError::Query(_) | DbError::Migration(_) => {
+                tracing::error!(%error, "database error");
+                Self::Internal
+            }
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        DbError::from(error).into()
+    }
+}
+
+impl From<InvalidSymbol> for ApiError {
+    fn from(error: InvalidSymbol) -> Self {
+        Self::BadUserInput(error.to_string())
+    }
+}
+
+/// Gives parse and validation errors (which async-graphql reports without a code) theirs.
+pub struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodes)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for ErrorCodes {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        next.run(ctx, query, variables)
+            .await
+            .map_err(|error| with_code(error, "GRAPHQL_PARSE_FAILED"))
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|error| with_code(error, "GRAPHQL_VALIDATION_FAILED"))
+                .collect()
+        })
+    }
+}
+
+fn with_code(mut error: ServerError, code: &'static str) -> ServerError {
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+    error
+}

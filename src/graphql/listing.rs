@@ -1,0 +1,69 @@
+//! `searchCompanies`: symbol and name search over the securities master.
+
+use async_graphql::{Context, Object, ResultExt, SimpleObject};
+
+use super::ApiError;
+use crate::db::{Db, listings};
+
+/// Most results one search returns.
+pub const MAX_SEARCH_RESULTS: i32 = 100;
+/// Longest search text accepted.
+pub const MAX_SEARCH_LEN: usize = 100;
+
+#[derive(Default)]
+pub struct ListingQuery;
+
+#[Object]
+impl ListingQuery {
+    /// Listed companies whose symbol starts with, or whose name contains, `query`
+    /// (case-insensitive): exact symbol match first, then symbol prefixes, then names.
+    #[graphql(complexity = "(first.clamp(0, MAX_SEARCH_RESULTS) as usize) * child_complexity")]
+    async fn search_companies(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        #[graphql(default = 20)] first: i32,
+    ) -> async_graphql::Result<Vec<Listing>> {
+        let text = query.trim();
+        if text.is_empty() || text.chars().count() > MAX_SEARCH_LEN {
+            return Err(ApiError::BadUserInput(format!(
+                "`query` must have 1 to {MAX_SEARCH_LEN} characters"
+            )))
+            .extend();
+        }
+        if !(1..=MAX_SEARCH_RESULTS).contains(&first) {
+            return Err(ApiError::BadUserInput(format!(
+                "`first` must be between 1 and {MAX_SEARCH_RESULTS}, got {first}"
+            )))
+            .extend();
+        }
+        let db = ctx.data::<Db>()?;
+        let mut conn = db.conn().await.map_err(ApiError::from).extend()?;
+        let rows = listings::search(&mut conn, text, i64::from(first))
+            .await
+            .map_err(ApiError::from)
+            .extend()?;
+        Ok(rows.into_iter().map(Listing::from).collect())
+    }
+}
+
+/// A listed security from SEC's company tickers list.
+#[derive(SimpleObject)]
+pub struct Listing {
+    pub symbol: String,
+    /// SEC Central Index Key, zero-padded to 10 digits.
+    pub cik: String,
+    pub name: String,
+    pub exchange: Option<String>,
+}
+
+impl From<listings::Listing> for Listing {
+    fn from(row: listings::Listing) -> Self {
+        Self {
+            symbol: row.symbol,
+            cik: row.cik,
+            name: row.name,
+            exchange: row.exchange,
+        }
+    }
+}

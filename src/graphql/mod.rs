@@ -1,0 +1,44 @@
+//! The GraphQL schema: query roots, types, per-request DataLoaders, limits and the error
+//! policy. Transport-free: `http` mounts it on axum, `finstage schema` prints its SDL.
+
+mod company;
+mod error;
+mod listing;
+mod loaders;
+
+use async_graphql::extensions::Tracing;
+use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+pub use error::ApiError;
+pub use loaders::with_loaders;
+
+use crate::db::Db;
+
+/// Deepest selection accepted; the real schema needs 4, introspection queries need ~10.
+pub const MAX_DEPTH: usize = 12;
+/// Ceiling on estimated work (fields × list sizes): room for 100 companies × 3 statement
+/// kinds × 5 years of every line item, not for 100 companies × 200 quarters.
+pub const MAX_COMPLEXITY: usize = 100_000;
+
+#[derive(MergedObject, Default)]
+pub struct Query(company::CompanyQuery, listing::ListingQuery);
+
+pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// The schema with everything resolvers need: the database pool as schema data.
+pub fn build_schema(db: Db) -> AppSchema {
+    builder().data(db).finish()
+}
+
+/// The schema definition in SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}
+
+fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .extension(Tracing)
+        .extension(error::ErrorCodes)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+}

@@ -1,0 +1,55 @@
+//! HTTP transport (axum): the route table, GraphQL endpoint, GraphiQL and health probes,
+//! with request tracing, CORS and a body size limit around them.
+
+mod graphql;
+mod health;
+
+use axum::Router;
+use axum::http::HeaderValue;
+use axum::routing::get;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::HttpSettings;
+use crate::db::Db;
+use crate::graphql::AppSchema;
+
+/// Largest request body accepted; a 100-symbol query is about 3 KiB.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub schema: AppSchema,
+}
+
+pub fn router(state: AppState, settings: &HttpSettings) -> Router {
+    Router::new()
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(cors(&settings.cors_allowed_origins))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+fn cors(allowed_origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = allowed_origins
+        .iter()
+        .map(|origin| origin.trim())
+        .filter(|origin| !origin.is_empty())
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
+        .collect();
+    let allow_origin = if origins.iter().any(|origin| origin == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins)
+    };
+    CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods(Any)
+        .allow_headers(Any)
+}

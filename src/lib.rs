@@ -1,0 +1,11 @@
+//! Finstage Market Data: a GraphQL gateway over companies' financial statements in MySQL.
+//! See ARCHITECTURE.md for the processes, the data flow and what each module owns.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod graphql;
+pub mod http;
+pub mod startup;
+pub mod telemetry;
