@@ -8,7 +8,11 @@ use crate::db;
 use crate::startup::Application;
 
 #[derive(Debug, Parser)]
-#[command(name = "finstage", version, about = "GraphQL API over companies' financial statements")]
+#[command(
+    name = "finstage",
+    version,
+    about = "GraphQL API over companies' financial statements"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub telemetry: TelemetrySettings,
@@ -42,7 +46,10 @@ impl Command {
                 if migrate {
                     migrate_database(&settings.database).await?;
                 }
-                Application::build(&settings).await?.run_until_stopped().await?;
+                Application::build(&settings)
+                    .await?
+                    .run_until_stopped()
+                    .await?;
             }
             Self::Migrate { database } => migrate_database(&database).await?,
             Self::Schema => print!("{}", crate::graphql::sdl()),

@@ -36,7 +36,12 @@ pub struct HttpSettings {
 
     /// Origins allowed to call the API from a browser, comma-separated; `*` allows any.
     /// Empty (the default) allows same-origin requests only.
-    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',', default_value = "")]
+    #[arg(
+        long,
+        env = "CORS_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        default_value = ""
+    )]
     pub cors_allowed_origins: Vec<String>,
 }
 

@@ -4,7 +4,7 @@
 pub mod companies;
 pub mod listings;
 pub mod schema;
-mod sql_enums;
+mod sql_types;
 pub mod statements;
 
 use std::sync::{
@@ -141,8 +141,9 @@ impl Instrumentation for QueryCounter {
 pub async fn run_migrations(url: &SecretString) -> Result<Vec<String>, DbError> {
     let url = url.expose_secret().to_owned();
     tokio::task::spawn_blocking(move || {
-        let mut conn = <AsyncConnectionWrapper<AsyncMysqlConnection> as Connection>::establish(&url)
-            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        let mut conn =
+            <AsyncConnectionWrapper<AsyncMysqlConnection> as Connection>::establish(&url)
+                .map_err(|e| DbError::Unavailable(e.to_string()))?;
         let applied = conn
             .run_pending_migrations(MIGRATIONS)
             .map_err(|e| DbError::Migration(e.to_string()))?;

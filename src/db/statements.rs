@@ -6,25 +6,16 @@ use std::future::Future;
 use diesel::QueryResult;
 use diesel_async::AsyncMysqlConnection;
 
-use crate::domain::{
-    BalanceSheetItems, CashFlowItems, IncomeStatementItems, PeriodKind, Statement,
-};
-
-/// Which statements of a company a caller wants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct StatementFilter {
-    pub period: PeriodKind,
-    pub fiscal_year_from: Option<i32>,
-    pub fiscal_year_to: Option<i32>,
-}
+use crate::domain::{BalanceSheetItems, CashFlowItems, IncomeStatementItems, Statement};
 
 /// A statement table, identified by the line items it stores.
 pub trait StatementKind: Sized + Clone + Send + Sync + 'static {
-    /// The statements of `company_ids` matching `filter`, per company newest first, in one query.
+    /// Every statement of `company_ids`, per company newest first, in one query. Callers
+    /// filter in memory: a company has at most a few hundred, and whole-company loads are what
+    /// one batch per request (and a per-company cache) need.
     fn load(
         conn: &mut AsyncMysqlConnection,
         company_ids: &[i64],
-        filter: StatementFilter,
     ) -> impl Future<Output = QueryResult<Vec<(i64, Statement<Self>)>>> + Send;
 
     /// Inserts each statement or, when the company already has one for that fiscal period,
@@ -42,24 +33,18 @@ macro_rules! statement_kind {
             async fn load(
                 conn: &mut AsyncMysqlConnection,
                 company_ids: &[i64],
-                filter: StatementFilter,
             ) -> QueryResult<Vec<(i64, Statement<Self>)>> {
                 use crate::db::schema::$table as t;
                 use diesel::prelude::*;
                 use diesel_async::RunQueryDsl;
 
-                let mut query = t::table
+                let rows = t::table
                     .filter(t::company_id.eq_any(company_ids))
-                    .filter(t::fiscal_period.eq_any(filter.period.fiscal_periods()))
-                    .into_boxed::<diesel::mysql::Mysql>();
-                if let Some(from) = filter.fiscal_year_from {
-                    query = query.filter(t::fiscal_year.ge(from));
-                }
-                if let Some(to) = filter.fiscal_year_to {
-                    query = query.filter(t::fiscal_year.le(to));
-                }
-                let rows = query
-                    .order((t::company_id, t::fiscal_year.desc(), t::fiscal_period.desc()))
+                    .order((
+                        t::company_id,
+                        t::fiscal_year.desc(),
+                        t::fiscal_period.desc(),
+                    ))
                     .select((
                         t::company_id,
                         (

@@ -2,12 +2,14 @@
 //! financial statement. Everything here is parsed once at the edge and trusted afterwards.
 
 mod company;
+mod money;
 mod statements;
 mod symbol;
 
 pub use company::CompanyStatus;
+pub use money::Money;
 pub use statements::{
     BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, PeriodKind, Statement,
-    StatementPeriod,
+    StatementFilter, StatementPeriod,
 };
 pub use symbol::{InvalidSymbol, Symbol};

@@ -1,7 +1,7 @@
 //! The three standardized statements. Each is a `StatementPeriod` (which period, from which
 //! filing) plus its line items. A line item the filing does not report is `None` (NULL in SQL,
-//! null in GraphQL), never zero. Money is an exact `Decimal`; per-share values carry four
-//! decimals; share counts are whole numbers.
+//! null in GraphQL), never zero. Money and per-share values are exact `Money`; share counts
+//! are whole numbers.
 //!
 //! The line-item structs are shared by the database layer (diesel derives, one column per
 //! field) and the GraphQL layer (one field per column), so a line item is declared once.
@@ -11,9 +11,9 @@ use chrono::NaiveDate;
 use diesel::deserialize::FromSqlRow;
 use diesel::expression::AsExpression;
 use diesel::{AsChangeset, Insertable, Queryable, Selectable};
-use rust_decimal::Decimal;
 use strum::{EnumString, IntoStaticStr};
 
+use super::Money;
 use crate::db::schema::{balance_sheets, cash_flow_statements, income_statements};
 
 /// The fiscal period a statement covers: the full fiscal year or one of its quarters.
@@ -70,19 +70,19 @@ pub struct StatementPeriod {
 )]
 #[diesel(table_name = income_statements, treat_none_as_null = true)]
 pub struct IncomeStatementItems {
-    pub revenue: Option<Decimal>,
-    pub cost_of_revenue: Option<Decimal>,
-    pub gross_profit: Option<Decimal>,
-    pub research_and_development: Option<Decimal>,
-    pub selling_general_and_administrative: Option<Decimal>,
-    pub operating_expenses: Option<Decimal>,
-    pub operating_income: Option<Decimal>,
-    pub interest_expense: Option<Decimal>,
-    pub income_before_tax: Option<Decimal>,
-    pub income_tax_expense: Option<Decimal>,
-    pub net_income: Option<Decimal>,
-    pub eps_basic: Option<Decimal>,
-    pub eps_diluted: Option<Decimal>,
+    pub revenue: Option<Money>,
+    pub cost_of_revenue: Option<Money>,
+    pub gross_profit: Option<Money>,
+    pub research_and_development: Option<Money>,
+    pub selling_general_and_administrative: Option<Money>,
+    pub operating_expenses: Option<Money>,
+    pub operating_income: Option<Money>,
+    pub interest_expense: Option<Money>,
+    pub income_before_tax: Option<Money>,
+    pub income_tax_expense: Option<Money>,
+    pub net_income: Option<Money>,
+    pub eps_basic: Option<Money>,
+    pub eps_diluted: Option<Money>,
     pub weighted_average_shares_basic: Option<i64>,
     pub weighted_average_shares_diluted: Option<i64>,
 }
@@ -92,23 +92,23 @@ pub struct IncomeStatementItems {
 )]
 #[diesel(table_name = balance_sheets, treat_none_as_null = true)]
 pub struct BalanceSheetItems {
-    pub cash_and_equivalents: Option<Decimal>,
-    pub short_term_investments: Option<Decimal>,
-    pub accounts_receivable: Option<Decimal>,
-    pub inventory: Option<Decimal>,
-    pub total_current_assets: Option<Decimal>,
-    pub property_plant_and_equipment_net: Option<Decimal>,
-    pub goodwill: Option<Decimal>,
-    pub intangible_assets: Option<Decimal>,
-    pub total_assets: Option<Decimal>,
-    pub accounts_payable: Option<Decimal>,
-    pub short_term_debt: Option<Decimal>,
-    pub total_current_liabilities: Option<Decimal>,
-    pub long_term_debt: Option<Decimal>,
-    pub total_liabilities: Option<Decimal>,
-    pub total_equity: Option<Decimal>,
-    pub retained_earnings: Option<Decimal>,
-    pub total_liabilities_and_equity: Option<Decimal>,
+    pub cash_and_equivalents: Option<Money>,
+    pub short_term_investments: Option<Money>,
+    pub accounts_receivable: Option<Money>,
+    pub inventory: Option<Money>,
+    pub total_current_assets: Option<Money>,
+    pub property_plant_and_equipment_net: Option<Money>,
+    pub goodwill: Option<Money>,
+    pub intangible_assets: Option<Money>,
+    pub total_assets: Option<Money>,
+    pub accounts_payable: Option<Money>,
+    pub short_term_debt: Option<Money>,
+    pub total_current_liabilities: Option<Money>,
+    pub long_term_debt: Option<Money>,
+    pub total_liabilities: Option<Money>,
+    pub total_equity: Option<Money>,
+    pub retained_earnings: Option<Money>,
+    pub total_liabilities_and_equity: Option<Money>,
 }
 
 #[derive(
@@ -116,18 +116,18 @@ pub struct BalanceSheetItems {
 )]
 #[diesel(table_name = cash_flow_statements, treat_none_as_null = true)]
 pub struct CashFlowItems {
-    pub net_income: Option<Decimal>,
-    pub depreciation_and_amortization: Option<Decimal>,
-    pub stock_based_compensation: Option<Decimal>,
-    pub operating_cash_flow: Option<Decimal>,
-    pub capital_expenditure: Option<Decimal>,
-    pub investing_cash_flow: Option<Decimal>,
-    pub financing_cash_flow: Option<Decimal>,
-    pub dividends_paid: Option<Decimal>,
-    pub share_repurchases: Option<Decimal>,
-    pub net_change_in_cash: Option<Decimal>,
+    pub net_income: Option<Money>,
+    pub depreciation_and_amortization: Option<Money>,
+    pub stock_based_compensation: Option<Money>,
+    pub operating_cash_flow: Option<Money>,
+    pub capital_expenditure: Option<Money>,
+    pub investing_cash_flow: Option<Money>,
+    pub financing_cash_flow: Option<Money>,
+    pub dividends_paid: Option<Money>,
+    pub share_repurchases: Option<Money>,
+    pub net_change_in_cash: Option<Money>,
     /// Operating cash flow − capital expenditure; always computed, never reported.
-    pub free_cash_flow: Option<Decimal>,
+    pub free_cash_flow: Option<Money>,
 }
 
 /// The GraphQL `period` argument: full fiscal years or fiscal quarters.
@@ -144,6 +144,41 @@ impl PeriodKind {
             Self::Annual => &[FiscalPeriod::Fy],
             Self::Quarterly => &FiscalPeriod::QUARTERS,
         }
+    }
+}
+
+/// Which of a company's statements a caller wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatementFilter {
+    pub period: PeriodKind,
+    pub fiscal_year_from: Option<i32>,
+    pub fiscal_year_to: Option<i32>,
+    /// At most this many, newest first.
+    pub last: usize,
+}
+
+impl StatementFilter {
+    /// The statements that match, from `statements` sorted newest first.
+    pub fn apply<'a, Items>(
+        &self,
+        statements: &'a [Statement<Items>],
+    ) -> impl Iterator<Item = &'a Statement<Items>> {
+        statements
+            .iter()
+            .filter(|s| {
+                self.period
+                    .fiscal_periods()
+                    .contains(&s.period.fiscal_period)
+            })
+            .filter(|s| {
+                self.fiscal_year_from
+                    .is_none_or(|from| s.period.fiscal_year >= from)
+            })
+            .filter(|s| {
+                self.fiscal_year_to
+                    .is_none_or(|to| s.period.fiscal_year <= to)
+            })
+            .take(self.last)
     }
 }
 

@@ -36,16 +36,40 @@ mod tests {
 
     #[test]
     fn accepts_and_upper_cases_valid_symbols() {
-        for (input, expected) in [("aapl", "AAPL"), ("BRK.B", "BRK.B"), ("bf-b", "BF-B"), ("X", "X")] {
-            assert_eq!(Symbol::parse(input).map(|s| s.to_string()), Ok(expected.to_owned()));
+        for (input, expected) in [
+            ("aapl", "AAPL"),
+            ("BRK.B", "BRK.B"),
+            ("bf-b", "BF-B"),
+            ("X", "X"),
+        ] {
+            assert_eq!(
+                Symbol::parse(input).map(|s| s.to_string()),
+                Ok(expected.to_owned())
+            );
         }
-        assert!(Symbol::parse("ABCDEFGHIJ").is_ok(), "10 characters is the maximum");
+        assert!(
+            Symbol::parse("ABCDEFGHIJ").is_ok(),
+            "10 characters is the maximum"
+        );
     }
 
     #[test]
     fn rejects_invalid_symbols() {
-        for input in ["", "ABCDEFGHIJK", "AA PL", "AAPL;", "ÄPPL", "A_B", "a'b", "%"] {
-            assert_eq!(Symbol::parse(input), Err(InvalidSymbol(input.to_owned())), "{input:?}");
+        for input in [
+            "",
+            "ABCDEFGHIJK",
+            "AA PL",
+            "AAPL;",
+            "ÄPPL",
+            "A_B",
+            "a'b",
+            "%",
+        ] {
+            assert_eq!(
+                Symbol::parse(input),
+                Err(InvalidSymbol(input.to_owned())),
+                "{input:?}"
+            );
         }
     }
 }

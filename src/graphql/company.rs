@@ -1,16 +1,16 @@
 //! `company`, `companies` and the `Company` type with its batch-loaded statements.
 
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::{ContainerType, Context, Object, OutputType, ResultExt, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::ApiError;
-use super::loaders::{CompanyLoader, StatementKey, StatementLoader};
+use super::loaders::{CompanyLoader, StatementLoader};
 use crate::db::companies::CompanyRecord;
-use crate::db::statements::{StatementFilter, StatementKind};
+use crate::db::statements::StatementKind;
 use crate::domain::{
     BalanceSheetItems, CashFlowItems, CompanyStatus, IncomeStatementItems, PeriodKind, Statement,
-    StatementPeriod, Symbol,
+    StatementFilter, StatementPeriod, Symbol,
 };
 
 /// Most symbols one `companies` query may ask for.
@@ -60,6 +60,12 @@ impl CompanyQuery {
             .load_many(symbols.iter().cloned())
             .await
             .extend()?;
+        let company_ids: Vec<i64> = records.values().map(|record| record.id).collect();
+        futures_util::try_join!(
+            prefetch::<IncomeStatementItems>(ctx, "incomeStatements", &company_ids),
+            prefetch::<BalanceSheetItems>(ctx, "balanceSheets", &company_ids),
+            prefetch::<CashFlowItems>(ctx, "cashFlowStatements", &company_ids),
+        )?;
         Ok(symbols
             .into_iter()
             .map(|symbol| {
@@ -68,6 +74,23 @@ impl CompanyQuery {
             })
             .collect())
     }
+}
+
+/// Loads, in one batch, the statements of kind `S` for every company when the query selects
+/// `field`, so each company's field is then answered from the request's loader cache.
+async fn prefetch<S: StatementKind>(
+    ctx: &Context<'_>,
+    field: &str,
+    company_ids: &[i64],
+) -> async_graphql::Result<()> {
+    if company_ids.is_empty() || !ctx.look_ahead().field(field).exists() {
+        return Ok(());
+    }
+    ctx.data::<DataLoader<StatementLoader<S>, HashMapCache>>()?
+        .load_many(company_ids.iter().copied())
+        .await
+        .extend()?;
+    Ok(())
 }
 
 /// A listed company and its financial statements.
@@ -193,22 +216,23 @@ impl Company {
         let Some(record) = &self.record else {
             return Ok(Vec::new());
         };
-        let key = StatementKey {
-            company_id: record.id,
-            filter: StatementFilter {
-                period,
-                fiscal_year_from,
-                fiscal_year_to,
-            },
+        let filter = StatementFilter {
+            period,
+            fiscal_year_from,
+            fiscal_year_to,
+            last: last.unsigned_abs() as usize,
         };
-        let mut statements = ctx
-            .data::<DataLoader<StatementLoader<S>>>()?
-            .load_one(key)
+        let statements = ctx
+            .data::<DataLoader<StatementLoader<S>, HashMapCache>>()?
+            .load_one(record.id)
             .await
             .extend()?
             .unwrap_or_default();
-        statements.truncate(last as usize);
-        Ok(statements.into_iter().map(StatementView::from).collect())
+        Ok(filter
+            .apply(&statements)
+            .cloned()
+            .map(StatementView::from)
+            .collect())
     }
 }
 

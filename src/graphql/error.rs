@@ -42,7 +42,8 @@ impl ApiError {
 
 impl ErrorExtensions for ApiError {
     fn extend(&self) -> async_graphql::Error {
-        async_graphql::Error::new(self.to_string()).extend_with(|_, ext| ext.set("code", self.code()))
+        async_graphql::Error::new(self.to_string())
+            .extend_with(|_, ext| ext.set("code", self.code()))
     }
 }
 

@@ -1,16 +1,19 @@
-//! DataLoaders, created per request so no caller ever sees another's cached rows. Every
-//! company or statement field requested in one query is collected into one SQL query per
-//! loader (and per distinct statement filter), whatever the number of companies.
+//! DataLoaders, created per request so no caller ever sees another's rows. Companies are
+//! loaded by symbol; statements are loaded per company, all periods at once, and cached for
+//! the request, so `companies` can prefetch every company's statements in one batch and the
+//! per-company fields then filter in memory: one SQL query per statement kind per request,
+//! whatever the number of companies and however the fields' arguments differ.
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use super::ApiError;
-use crate::db::companies::{self, CompanyRecord};
-use crate::db::statements::{StatementFilter, StatementKind};
 use crate::db::Db;
+use crate::db::companies::{self, CompanyRecord};
+use crate::db::statements::StatementKind;
 use crate::domain::{BalanceSheetItems, CashFlowItems, IncomeStatementItems, Statement, Symbol};
 
 /// Adds this request's loaders to a GraphQL request.
@@ -39,12 +42,8 @@ impl Loader<Symbol> for CompanyLoader {
     }
 }
 
-/// Statements of one company matching one filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct StatementKey {
-    pub company_id: i64,
-    pub filter: StatementFilter,
-}
+/// All statements of one kind per company id, newest first.
+pub type CompanyStatements<S> = Arc<Vec<Statement<S>>>;
 
 pub struct StatementLoader<S> {
     db: Db,
@@ -52,47 +51,37 @@ pub struct StatementLoader<S> {
 }
 
 impl<S: StatementKind> StatementLoader<S> {
-    fn data_loader(db: &Db) -> DataLoader<Self> {
+    fn data_loader(db: &Db) -> DataLoader<Self, HashMapCache> {
         let loader = Self {
             db: db.clone(),
             kind: PhantomData,
         };
-        DataLoader::new(loader, tokio::spawn)
+        DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
     }
 }
 
-impl<S: StatementKind> Loader<StatementKey> for StatementLoader<S> {
-    type Value = Vec<Statement<S>>;
+impl<S: StatementKind> Loader<i64> for StatementLoader<S> {
+    type Value = CompanyStatements<S>;
     type Error = ApiError;
 
     #[tracing::instrument(
         name = "load_statements",
         skip_all,
-        fields(kind = std::any::type_name::<S>(), count = keys.len())
+        fields(kind = std::any::type_name::<S>(), count = company_ids.len())
     )]
     async fn load(
         &self,
-        keys: &[StatementKey],
-    ) -> Result<HashMap<StatementKey, Vec<Statement<S>>>, ApiError> {
-        let mut companies_by_filter: HashMap<StatementFilter, Vec<i64>> = HashMap::new();
-        for key in keys {
-            companies_by_filter
-                .entry(key.filter)
-                .or_default()
-                .push(key.company_id);
-        }
-
+        company_ids: &[i64],
+    ) -> Result<HashMap<i64, CompanyStatements<S>>, ApiError> {
         let mut conn = self.db.conn().await?;
-        let mut found: HashMap<StatementKey, Vec<Statement<S>>> =
-            keys.iter().map(|key| (*key, Vec::new())).collect();
-        for (filter, company_ids) in companies_by_filter {
-            let rows = S::load(&mut conn, &company_ids, filter)
-                .await?;
-            for (company_id, statement) in rows {
-                let key = StatementKey { company_id, filter };
-                found.entry(key).or_default().push(statement);
-            }
+        let mut by_company: HashMap<i64, Vec<Statement<S>>> =
+            company_ids.iter().map(|id| (*id, Vec::new())).collect();
+        for (company_id, statement) in S::load(&mut conn, company_ids).await? {
+            by_company.entry(company_id).or_default().push(statement);
         }
-        Ok(found)
+        Ok(by_company
+            .into_iter()
+            .map(|(id, statements)| (id, Arc::new(statements)))
+            .collect())
     }
 }

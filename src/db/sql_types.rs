@@ -1,14 +1,16 @@
-//! Stores the domain's string enums (`CompanyStatus`, `FiscalPeriod`) as VARCHAR columns,
-//! spelled as in GraphQL (`READY`, `Q4`); CHECK constraints in the migrations keep them valid.
+//! How domain value types are stored: string enums (`CompanyStatus`, `FiscalPeriod`) as
+//! VARCHAR spelled as in GraphQL (`READY`, `Q4`), kept valid by CHECK constraints in the
+//! migrations; `Money` as DECIMAL.
 
 use std::io::Write;
 
 use diesel::deserialize::{self, FromSql};
 use diesel::mysql::{Mysql, MysqlValue};
 use diesel::serialize::{self, IsNull, Output, ToSql};
-use diesel::sql_types::Text;
+use diesel::sql_types::{Numeric, Text};
+use rust_decimal::Decimal;
 
-use crate::domain::{CompanyStatus, FiscalPeriod};
+use crate::domain::{CompanyStatus, FiscalPeriod, Money};
 
 macro_rules! text_enum_sql {
     ($($enum:ty),+) => {$(
@@ -31,3 +33,15 @@ macro_rules! text_enum_sql {
 }
 
 text_enum_sql!(CompanyStatus, FiscalPeriod);
+
+impl ToSql<Numeric, Mysql> for Money {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Mysql>) -> serialize::Result {
+        <Decimal as ToSql<Numeric, Mysql>>::to_sql(&self.0, out)
+    }
+}
+
+impl FromSql<Numeric, Mysql> for Money {
+    fn from_sql(value: MysqlValue<'_>) -> deserialize::Result<Self> {
+        <Decimal as FromSql<Numeric, Mysql>>::from_sql(value).map(Money)
+    }
+}

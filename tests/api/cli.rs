@@ -1,0 +1,91 @@
+//! The binary itself: `finstage schema` and `finstage migrate`.
+
+use std::process::Command;
+
+use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
+
+use crate::helpers::TestDb;
+
+fn finstage() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_finstage"))
+}
+
+#[test]
+fn committed_schema_matches_the_code() {
+    let output = finstage()
+        .arg("schema")
+        .output()
+        .expect("run finstage schema");
+    assert!(output.status.success());
+    let printed = String::from_utf8(output.stdout).expect("UTF-8 SDL");
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
+        .expect("read schema.graphql");
+    assert!(
+        printed == committed,
+        "schema.graphql is stale: run `cargo run -- schema > schema.graphql`"
+    );
+    assert!(committed.contains("scalar Decimal"));
+}
+
+#[tokio::test]
+async fn migrate_is_idempotent_and_creates_every_table() {
+    // TestDb::create() already migrated this database through the library; the binary must
+    // find nothing left to do and leave every table in place.
+    let database = TestDb::create().await;
+
+    let output = finstage()
+        .arg("migrate")
+        .env("DATABASE_URL", &database.url)
+        .output()
+        .expect("run finstage migrate");
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut conn = AsyncMysqlConnection::establish(&database.url)
+        .await
+        .expect("connect");
+    let mut tables: Vec<String> = diesel::sql_query(
+        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()",
+    )
+    .load::<TableName>(&mut conn)
+    .await
+    .expect("list tables")
+    .into_iter()
+    .map(|t| t.name)
+    .collect();
+    tables.sort();
+    assert_eq!(
+        tables,
+        [
+            "__diesel_schema_migrations",
+            "balance_sheets",
+            "cash_flow_statements",
+            "companies",
+            "income_statements",
+            "listings",
+            "registration_requests",
+        ]
+    );
+}
+
+#[derive(diesel::QueryableByName)]
+struct TableName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+#[test]
+fn a_bad_setting_fails_at_start_naming_the_variable() {
+    let output = finstage()
+        .args(["serve"])
+        .env("LISTEN_ADDR", "not-an-address")
+        .output()
+        .expect("run finstage serve");
+
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("LISTEN_ADDR"), "{stderr}");
+}

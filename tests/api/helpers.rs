@@ -1,0 +1,271 @@
+//! `spawn_app()`: a fresh, migrated database per test and the gateway on a random port.
+
+use std::ops::RangeInclusive;
+use std::str::FromStr;
+
+use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
+use finstage::config::{DatabaseSettings, HttpSettings, ServeSettings};
+use finstage::db::companies::{self, CompanyProfile};
+use finstage::db::listings::{self, Listing};
+use finstage::db::statements::StatementKind;
+use finstage::db::{self, Db};
+use finstage::domain::{
+    BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, Money, Statement,
+    StatementPeriod,
+};
+use finstage::startup::Application;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+/// The MariaDB server tests create their databases on (no database name).
+pub fn test_server_url() -> String {
+    std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into())
+}
+
+/// A uniquely named, migrated database, dropped when the test ends.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub async fn create() -> Self {
+        let name = format!("finstage_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = AsyncMysqlConnection::establish(&format!("{}/test", test_server_url()))
+            .await
+            .expect("connect to the test MariaDB server (is it running?)");
+        diesel::sql_query(format!("CREATE DATABASE `{name}`"))
+            .execute(&mut admin)
+            .await
+            .expect("create test database");
+        let url = format!("{}/{name}", test_server_url());
+        db::run_migrations(&SecretString::from(url.clone()))
+            .await
+            .expect("migrate test database");
+        Self { name, url }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside async context; a short-lived runtime on its own thread does the I/O.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let mut admin =
+                    AsyncMysqlConnection::establish(&format!("{}/test", test_server_url())).await?;
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS `{name}`"))
+                    .execute(&mut admin)
+                    .await?;
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+            })?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test database {}", self.name);
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db: Db,
+    pub client: reqwest::Client,
+    _database: Option<TestDb>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let database = TestDb::create().await;
+    let url = database.url.clone();
+    spawn_app_on(url, Some(database), Vec::new()).await
+}
+
+/// The gateway pointed at a database URL nothing listens on.
+pub async fn spawn_app_without_database() -> TestApp {
+    spawn_app_on("mysql://root@127.0.0.1:1/finstage".into(), None, Vec::new()).await
+}
+
+pub async fn spawn_app_with_cors(origins: &[&str]) -> TestApp {
+    let database = TestDb::create().await;
+    let url = database.url.clone();
+    let origins = origins.iter().map(|o| o.to_string()).collect();
+    spawn_app_on(url, Some(database), origins).await
+}
+
+async fn spawn_app_on(url: String, database: Option<TestDb>, cors: Vec<String>) -> TestApp {
+    let settings = ServeSettings {
+        database: DatabaseSettings {
+            url: SecretString::from(url),
+            pool_size: 8,
+            timeout_secs: 2,
+        },
+        http: HttpSettings {
+            listen_addr: "127.0.0.1:0".parse().expect("valid address"),
+            cors_allowed_origins: cors,
+        },
+    };
+    let app = Application::build(&settings).await.expect("build app");
+    let address = format!("http://{}", app.local_addr().expect("bound address"));
+    let db = app.db().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        db,
+        client: reqwest::Client::new(),
+        _database: database,
+    }
+}
+
+impl TestApp {
+    /// POSTs a GraphQL document; returns the HTTP status and the JSON body.
+    pub async fn post_graphql(&self, query: &str, variables: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("POST /graphql");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// POSTs a GraphQL document that must succeed at the HTTP level; returns the JSON body.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let (status, body) = self.post_graphql(query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn conn(&self) -> db::DbConnection {
+        self.db.conn().await.expect("test database connection")
+    }
+
+    /// Stores a READY company with the given statements.
+    pub async fn seed_company(&self, symbol: &str, statements: &SeedStatements) -> i64 {
+        let mut conn = self.conn().await;
+        let cik = format!("{:010}", symbol.bytes().map(u64::from).sum::<u64>());
+        let name = format!("{symbol} Inc.");
+        let profile = CompanyProfile {
+            symbol,
+            cik: Some(&cik),
+            name: Some(&name),
+            exchange: Some("Nasdaq"),
+            currency: Some("USD"),
+            fiscal_year_end: Some("0930"),
+        };
+        let id = companies::upsert_ready(&mut conn, &profile)
+            .await
+            .expect("seed company");
+        IncomeStatementItems::upsert(&mut conn, id, &statements.income)
+            .await
+            .expect("seed income statements");
+        BalanceSheetItems::upsert(&mut conn, id, &statements.balance)
+            .await
+            .expect("seed balance sheets");
+        CashFlowItems::upsert(&mut conn, id, &statements.cash_flow)
+            .await
+            .expect("seed cash-flow statements");
+        id
+    }
+
+    pub async fn seed_listings(&self, rows: &[(&str, &str)]) {
+        let rows: Vec<Listing> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (symbol, name))| Listing {
+                symbol: symbol.to_string(),
+                cik: format!("{:010}", i + 1),
+                name: name.to_string(),
+                exchange: None,
+            })
+            .collect();
+        let mut conn = self.conn().await;
+        listings::upsert(&mut conn, &rows)
+            .await
+            .expect("seed listings");
+    }
+}
+
+pub fn money(text: &str) -> Option<Money> {
+    Some(Money::from_str(text).expect("decimal literal"))
+}
+
+#[derive(Default)]
+pub struct SeedStatements {
+    pub income: Vec<Statement<IncomeStatementItems>>,
+    pub balance: Vec<Statement<BalanceSheetItems>>,
+    pub cash_flow: Vec<Statement<CashFlowItems>>,
+}
+
+pub fn period(fiscal_year: i32, fiscal_period: FiscalPeriod) -> StatementPeriod {
+    let end = chrono::NaiveDate::from_ymd_opt(fiscal_year, 9, 30).expect("valid date");
+    StatementPeriod {
+        fiscal_year,
+        fiscal_period,
+        period_start: Some(end - chrono::Duration::days(364)),
+        period_end: end,
+        form: if fiscal_period == FiscalPeriod::Fy {
+            "10-K"
+        } else {
+            "10-Q"
+        }
+        .into(),
+        filed_at: end + chrono::Duration::days(35),
+        accession_number: format!("0000320193-{:02}-000106", fiscal_year % 100),
+        currency: "USD".into(),
+        derived: fiscal_period == FiscalPeriod::Q4,
+    }
+}
+
+/// Synthetic statements for every fiscal year in `years` and each of `periods`, with figures
+/// that encode the year so tests can tell rows apart.
+pub fn synthetic(years: RangeInclusive<i32>, periods: &[FiscalPeriod]) -> SeedStatements {
+    let mut seed = SeedStatements::default();
+    for year in years {
+        for &fiscal_period in periods {
+            let p = period(year, fiscal_period);
+            let base = format!("{year}000000.25");
+            seed.income.push(Statement {
+                period: p.clone(),
+                items: IncomeStatementItems {
+                    revenue: money(&base),
+                    net_income: money("1000.10"),
+                    eps_diluted: money("1.2345"),
+                    weighted_average_shares_diluted: Some(15_000_000_000),
+                    ..Default::default()
+                },
+            });
+            seed.balance.push(Statement {
+                period: StatementPeriod {
+                    period_start: None,
+                    ..p.clone()
+                },
+                items: BalanceSheetItems {
+                    total_assets: money(&base),
+                    ..Default::default()
+                },
+            });
+            seed.cash_flow.push(Statement {
+                period: p,
+                items: CashFlowItems {
+                    operating_cash_flow: money(&base),
+                    ..Default::default()
+                },
+            });
+        }
+    }
+    seed
+}

@@ -1,0 +1,64 @@
+use crate::helpers::{spawn_app, spawn_app_with_cors};
+
+#[tokio::test]
+async fn browsers_get_graphiql_and_get_requests_run_queries() {
+    let app = spawn_app().await;
+
+    let page = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.expect("body").contains("graphiql"));
+
+    let response = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .query(&[("query", "{ company(symbol: \"ibm\") { symbol status } }")])
+        .send()
+        .await
+        .expect("GET query");
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert_eq!(body["data"]["company"]["symbol"], "IBM");
+}
+
+#[tokio::test]
+async fn health_and_readiness_probes_answer() {
+    let app = spawn_app().await;
+
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), 200);
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.expect("JSON");
+    assert_eq!(body["status"], "ready");
+}
+
+#[tokio::test]
+async fn cors_allows_only_configured_origins() {
+    let app = spawn_app_with_cors(&["https://dashboard.example"]).await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+    };
+
+    let allowed = preflight("https://dashboard.example")
+        .await
+        .expect("OPTIONS");
+    assert_eq!(
+        allowed
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.as_bytes()),
+        Some(&b"https://dashboard.example"[..])
+    );
+    let other = preflight("https://evil.example").await.expect("OPTIONS");
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}

@@ -1,0 +1,14 @@
+//! Black-box tests of the gateway over real HTTP, each against its own fresh MariaDB database.
+//! One test binary, so everything links once.
+
+// Test code fails loudly on broken setup; that is what expect() is for here.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod batching;
+mod cli;
+mod company;
+mod errors;
+mod helpers;
+mod http;
+mod limits;
+mod search;
