@@ -2,9 +2,6 @@
 # Build: docker build -t finstage .   Run: docker run -e DATABASE_URL=... -p 8080:8080 finstage
 
 FROM rust:1.95-bookworm AS build
-RUN apt-get update \
- && apt-get install -y --no-install-recommends cmake libcurl4-openssl-dev \
- && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first, so source edits do not rebuild them.
 COPY Cargo.toml Cargo.lock ./
@@ -17,13 +14,12 @@ RUN touch src/main.rs src/lib.rs && cargo build --release --locked
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates libcurl4 \
+ && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --no-create-home finstage
 COPY --from=build /src/target/release/finstage /usr/local/bin/finstage
 USER 10001
 ENV LISTEN_ADDR=0.0.0.0:8080 LOG_FORMAT=json RUST_LOG=info
 EXPOSE 8080
-HEALTHCHECK --interval=10s --timeout=3s CMD ["/usr/local/bin/finstage", "--help"]
 ENTRYPOINT ["/usr/local/bin/finstage"]
 CMD ["serve", "--migrate"]
