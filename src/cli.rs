@@ -4,7 +4,11 @@
 use clap::{Parser, Subcommand};
 
 use crate::config::{DatabaseSettings, ServeSettings, TelemetrySettings};
-use crate::db;
+use std::path::PathBuf;
+
+use crate::db::{self, Db};
+use crate::domain::Symbol;
+use crate::ingestion::import::import_dir;
 use crate::startup::Application;
 
 #[derive(Debug, Parser)]
@@ -37,6 +41,21 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL) to stdout.
     Schema,
+    /// Load SEC bulk files (company_tickers.json and CIK##########.json companyfacts) from a
+    /// directory, without Kafka. Idempotent: importing unchanged files changes no statement.
+    Import {
+        /// Directory holding company_tickers.json and the companyfacts files.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Only these symbols (comma-separated); default: every companyfacts file in DIR.
+        #[arg(long, value_delimiter = ',', value_parser = parse_symbol)]
+        symbols: Vec<Symbol>,
+        /// Apply pending database migrations first.
+        #[arg(long)]
+        migrate: bool,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
 }
 
 impl Command {
@@ -53,6 +72,22 @@ impl Command {
             }
             Self::Migrate { database } => migrate_database(&database).await?,
             Self::Schema => print!("{}", crate::graphql::sdl()),
+            Self::Import {
+                dir,
+                symbols,
+                migrate,
+                database,
+            } => {
+                if migrate {
+                    migrate_database(&database).await?;
+                }
+                let db = Db::new(&database)?;
+                let summary = import_dir(&db, &dir, &symbols).await?;
+                for (company, reason) in &summary.failed {
+                    eprintln!("failed: {company}: {reason}");
+                }
+                println!("{summary}");
+            }
         }
         Ok(())
     }
@@ -62,6 +97,10 @@ async fn migrate_database(settings: &DatabaseSettings) -> Result<(), db::DbError
     let applied = db::run_migrations(&settings.url).await?;
     tracing::info!(count = applied.len(), versions = ?applied, "migrations applied");
     Ok(())
+}
+
+fn parse_symbol(text: &str) -> Result<Symbol, String> {
+    Symbol::parse(text.trim()).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! The `listings` table: the securities master loaded from SEC's company tickers file.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 use diesel_async::{AsyncMysqlConnection, RunQueryDsl};
 
@@ -40,19 +42,45 @@ pub async fn search(
         .await
 }
 
-/// Inserts or updates listings by symbol; returns the rows MySQL reports as affected.
-pub async fn upsert(conn: &mut AsyncMysqlConnection, rows: &[Listing]) -> QueryResult<usize> {
-    let mut written = 0;
+/// How many listings a sync wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncCounts {
+    pub inserted: usize,
+    pub updated: usize,
+}
+
+/// Makes the table hold `rows` (by symbol), writing only what is new or changed, so a sync
+/// with unchanged data touches no row. Listings absent from `rows` are kept.
+pub async fn sync(conn: &mut AsyncMysqlConnection, rows: &[Listing]) -> QueryResult<SyncCounts> {
+    let existing: HashMap<String, Listing> = listings::table
+        .select(Listing::as_select())
+        .load(conn)
+        .await?
+        .into_iter()
+        .map(|listing| (listing.symbol.clone(), listing))
+        .collect();
+    let mut new_rows = Vec::new();
+    let mut counts = SyncCounts::default();
     for row in rows {
-        written += diesel::insert_into(listings::table)
-            .values(row)
-            .on_conflict(diesel::dsl::DuplicatedKeys)
-            .do_update()
-            .set(row)
+        match existing.get(&row.symbol) {
+            None => new_rows.push(row),
+            Some(current) if current == row => {}
+            Some(_) => {
+                diesel::update(listings::table.find(&row.symbol))
+                    .set(row)
+                    .execute(conn)
+                    .await?;
+                counts.updated += 1;
+            }
+        }
+    }
+    for chunk in new_rows.chunks(1000) {
+        counts.inserted += diesel::insert_into(listings::table)
+            .values(chunk.iter().copied().collect::<Vec<_>>())
             .execute(conn)
             .await?;
     }
-    Ok(written)
+    Ok(counts)
 }
 
 /// Escapes LIKE wildcards so user text matches literally (backslash is MySQL's escape).

@@ -193,7 +193,7 @@ impl TestApp {
             })
             .collect();
         let mut conn = self.conn().await;
-        listings::upsert(&mut conn, &rows)
+        listings::sync(&mut conn, &rows)
             .await
             .expect("seed listings");
     }

@@ -1,0 +1,129 @@
+//! SEC EDGAR XBRL documents: `companyfacts/CIK##########.json` and `company_tickers.json`.
+//! Concepts are kept as raw JSON until asked for, so a 4 MB document costs one scan plus the
+//! few dozen concepts the line items use; values stay exact decimal text.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FactsError {
+    #[error("malformed companyfacts JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("no us-gaap facts (taxonomies present: {found}); only us-gaap filers are supported")]
+    UnsupportedTaxonomy { found: String },
+}
+
+/// One companyfacts document, borrowed from its JSON text.
+#[derive(Debug, Deserialize)]
+pub struct CompanyFacts<'a> {
+    #[serde(deserialize_with = "cik")]
+    pub cik: u64,
+    #[serde(rename = "entityName")]
+    pub entity_name: String,
+    #[serde(borrow)]
+    facts: HashMap<&'a str, HashMap<&'a str, &'a RawValue>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Concept<'a> {
+    #[serde(borrow)]
+    units: HashMap<&'a str, Vec<Fact<'a>>>,
+}
+
+/// One reported value: a duration (`start`..`end`) or an instant (`end` only).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Fact<'a> {
+    pub start: Option<NaiveDate>,
+    pub end: NaiveDate,
+    #[serde(deserialize_with = "exact_decimal")]
+    pub val: Decimal,
+    pub accn: &'a str,
+    pub form: &'a str,
+    pub filed: NaiveDate,
+}
+
+impl<'a> CompanyFacts<'a> {
+    pub fn parse(json: &'a str) -> Result<Self, FactsError> {
+        let facts: Self = serde_json::from_str(json)?;
+        if !facts.facts.contains_key("us-gaap") {
+            let mut found: Vec<&str> = facts.facts.keys().copied().collect();
+            found.sort_unstable();
+            return Err(FactsError::UnsupportedTaxonomy {
+                found: found.join(", "),
+            });
+        }
+        Ok(facts)
+    }
+
+    /// Facts of one us-gaap concept in one unit (`USD`, `USD/shares`, `shares`), empty when
+    /// the company never reported it.
+    pub fn us_gaap(&self, concept: &str, unit: &str) -> Result<Vec<Fact<'a>>, FactsError> {
+        let Some(raw) = self.facts.get("us-gaap").and_then(|c| c.get(concept)) else {
+            return Ok(Vec::new());
+        };
+        let mut concept: Concept<'a> = serde_json::from_str(raw.get())?;
+        Ok(concept.units.remove(unit).unwrap_or_default())
+    }
+
+    /// The units a concept is reported in.
+    pub fn units_of(&self, concept: &str) -> Result<Vec<&'a str>, FactsError> {
+        let Some(raw) = self.facts.get("us-gaap").and_then(|c| c.get(concept)) else {
+            return Ok(Vec::new());
+        };
+        let concept: Concept<'a> = serde_json::from_str(raw.get())?;
+        Ok(concept.units.into_keys().collect())
+    }
+}
+
+/// Reads a JSON number from its text, so `6.13` stays exactly 6.13 (never through f64).
+fn exact_decimal<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+    let raw: &'de RawValue = Deserialize::deserialize(deserializer)?;
+    let text = raw.get();
+    text.parse::<Decimal>()
+        .or_else(|_| Decimal::from_scientific(text))
+        .map_err(|e| serde::de::Error::custom(format!("value {text} is not a decimal: {e}")))
+}
+
+/// A CIK, which SEC writes as a number in most documents and as zero-padded text in some.
+fn cik<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Cik<'a> {
+        Number(u64),
+        Text(&'a str),
+    }
+    match Cik::deserialize(deserializer)? {
+        Cik::Number(cik) => Ok(cik),
+        Cik::Text(text) => text
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("CIK {text:?} is not a number"))),
+    }
+}
+
+/// One entry of SEC's `company_tickers.json`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Ticker {
+    pub cik_str: u64,
+    pub ticker: String,
+    pub title: String,
+}
+
+/// All tickers, in the file's order (SEC lists the primary ticker of a CIK first).
+pub fn parse_tickers(json: &str) -> Result<Vec<Ticker>, serde_json::Error> {
+    let by_index: HashMap<String, Ticker> = serde_json::from_str(json)?;
+    let mut entries: Vec<(u64, Ticker)> = by_index
+        .into_iter()
+        .map(|(index, ticker)| (index.parse().unwrap_or(u64::MAX), ticker))
+        .collect();
+    entries.sort_by_key(|(index, _)| *index);
+    Ok(entries.into_iter().map(|(_, ticker)| ticker).collect())
+}
+
+/// The CIK as SEC writes it in file names and URLs: ten digits, zero-padded.
+pub fn padded_cik(cik: u64) -> String {
+    format!("{cik:010}")
+}

@@ -1,0 +1,189 @@
+//! `finstage import --dir PATH`: loads SEC bulk files without Kafka — `company_tickers.json`
+//! into `listings`, then each `CIK##########.json` into the statement tables, one company per
+//! transaction. A company whose file is unreadable or unusable fails alone, with its reason.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::companyfacts::{Ticker, padded_cik, parse_tickers};
+use super::normalize::normalize;
+use super::store::store_company;
+use crate::db::listings::{self, Listing};
+use crate::db::{Db, DbError};
+use crate::domain::Symbol;
+
+pub const TICKERS_FILE: &str = "company_tickers.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("malformed {TICKERS_FILE}: {0}")]
+    Tickers(serde_json::Error),
+    #[error(transparent)]
+    Database(#[from] DbError),
+}
+
+/// What an import did.
+#[derive(Debug, Default)]
+pub struct ImportSummary {
+    pub listings_inserted: usize,
+    pub listings_updated: usize,
+    pub imported: Vec<Symbol>,
+    /// Companies that failed, with the reason.
+    pub failed: Vec<(String, String)>,
+}
+
+impl std::fmt::Display for ImportSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "listings: {} new, {} updated; companies: {} imported, {} failed",
+            self.listings_inserted,
+            self.listings_updated,
+            self.imported.len(),
+            self.failed.len()
+        )
+    }
+}
+
+/// Imports `dir`; with `only`, just those symbols' companies.
+pub async fn import_dir(
+    db: &Db,
+    dir: &Path,
+    only: &[Symbol],
+) -> Result<ImportSummary, ImportError> {
+    let tickers_path = dir.join(TICKERS_FILE);
+    let tickers = parse_tickers(&read(&tickers_path).await?).map_err(ImportError::Tickers)?;
+    let mut summary = ImportSummary::default();
+
+    let mut conn = db.conn().await?;
+    let counts = listings::sync(&mut conn, &listing_rows(&tickers))
+        .await
+        .map_err(DbError::from)?;
+    summary.listings_inserted = counts.inserted;
+    summary.listings_updated = counts.updated;
+
+    let companies = companies_to_import(dir, &tickers, only, &mut summary).await?;
+    let progress = ProgressBar::new(companies.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    for (symbol, path) in companies {
+        progress.set_message(symbol.to_string());
+        match import_company(&mut conn, &symbol, &path).await {
+            Ok(()) => summary.imported.push(symbol),
+            Err(reason) => {
+                tracing::warn!(%symbol, %reason, "company not imported");
+                summary.failed.push((symbol.to_string(), reason));
+            }
+        }
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    Ok(summary)
+}
+
+async fn import_company(
+    conn: &mut crate::db::DbConnection,
+    symbol: &Symbol,
+    path: &Path,
+) -> Result<(), String> {
+    let json = read(path).await.map_err(|e| e.to_string())?;
+    // Normalizing a large filer takes milliseconds of CPU: keep it off the async workers.
+    let company = tokio::task::spawn_blocking(move || normalize(&json))
+        .await
+        .map_err(|e| format!("normalization aborted: {e}"))?
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    store_company(conn, symbol, None, &company)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn listing_rows(tickers: &[Ticker]) -> Vec<Listing> {
+    let mut seen = std::collections::HashSet::new();
+    tickers
+        .iter()
+        .filter_map(|t| Some((Symbol::parse(&t.ticker).ok()?, t)))
+        .filter(|(symbol, _)| seen.insert(symbol.clone()))
+        .map(|(symbol, t)| Listing {
+            symbol: symbol.to_string(),
+            cik: padded_cik(t.cik_str),
+            name: t.title.clone(),
+            exchange: None,
+        })
+        .collect()
+}
+
+/// The (symbol, file) pairs to import: every companyfacts file in `dir` under its CIK's
+/// primary ticker (the first SEC lists), or just the files of the `only` symbols.
+async fn companies_to_import(
+    dir: &Path,
+    tickers: &[Ticker],
+    only: &[Symbol],
+    summary: &mut ImportSummary,
+) -> Result<Vec<(Symbol, PathBuf)>, ImportError> {
+    let mut primary_by_cik: HashMap<u64, Symbol> = HashMap::new();
+    let mut cik_by_symbol: HashMap<Symbol, u64> = HashMap::new();
+    for ticker in tickers {
+        let Ok(symbol) = Symbol::parse(&ticker.ticker) else { continue };
+        primary_by_cik.entry(ticker.cik_str).or_insert(symbol.clone());
+        cik_by_symbol.entry(symbol).or_insert(ticker.cik_str);
+    }
+    let file_of = |cik: u64| dir.join(format!("CIK{}.json", padded_cik(cik)));
+
+    if !only.is_empty() {
+        let mut wanted = Vec::new();
+        for symbol in only {
+            match cik_by_symbol.get(symbol) {
+                Some(&cik) => wanted.push((symbol.clone(), file_of(cik))),
+                None => summary
+                    .failed
+                    .push((symbol.to_string(), format!("{symbol} is not in {TICKERS_FILE}"))),
+            }
+        }
+        return Ok(wanted);
+    }
+
+    let mut entries = tokio::fs::read_dir(dir).await.map_err(|source| ImportError::Read {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let mut found = Vec::new();
+    while let Some(entry) = entries.next_entry().await.map_err(|source| ImportError::Read {
+        path: dir.to_owned(),
+        source,
+    })? {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(cik) = name
+            .strip_prefix("CIK")
+            .and_then(|rest| rest.strip_suffix(".json"))
+            .and_then(|digits| digits.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        match primary_by_cik.get(&cik) {
+            Some(symbol) => found.push((symbol.clone(), entry.path())),
+            None => summary
+                .failed
+                .push((name, format!("CIK {cik} has no ticker in {TICKERS_FILE}"))),
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+async fn read(path: &Path) -> Result<String, ImportError> {
+    tokio::fs::read_to_string(path)
+        .await
+        .map_err(|source| ImportError::Read {
+            path: path.to_owned(),
+            source,
+        })
+}

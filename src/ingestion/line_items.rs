@@ -1,0 +1,154 @@
+//! Which us-gaap tags feed each standardized line item, in priority order: for each period,
+//! the first tag with a value for that exact period wins. This file is the one place to read
+//! or change the mapping. Outflows (capital expenditure, dividends, buybacks) are positive, as
+//! filed; `freeCashFlow` is computed (operating cash flow − capital expenditure), not mapped.
+
+use crate::domain::{BalanceSheetItems, CashFlowItems, IncomeStatementItems, Money};
+
+/// How a line item behaves over time, which decides how quarters are derived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// An amount over a period: quarters may be derived by subtracting year-to-date figures.
+    Flow,
+    /// A balance at a date.
+    Instant,
+    /// Per-share amount over a period: never derived by subtraction.
+    PerShare,
+    /// Share count over a period: never derived by subtraction.
+    Shares,
+}
+
+/// Where a line item's value goes in its statement struct.
+pub enum Slot<'a> {
+    Money(&'a mut Option<Money>),
+    Shares(&'a mut Option<i64>),
+}
+
+impl<'a> From<&'a mut Option<Money>> for Slot<'a> {
+    fn from(field: &'a mut Option<Money>) -> Self {
+        Self::Money(field)
+    }
+}
+
+impl<'a> From<&'a mut Option<i64>> for Slot<'a> {
+    fn from(field: &'a mut Option<i64>) -> Self {
+        Self::Shares(field)
+    }
+}
+
+pub struct LineItem<Items: 'static> {
+    pub name: &'static str,
+    pub tags: &'static [&'static str],
+    pub measure: Measure,
+    pub slot: fn(&mut Items) -> Slot<'_>,
+}
+
+macro_rules! line_items {
+    ($items:ty; $($field:ident: $measure:ident [$($tag:literal),+ $(,)?]),+ $(,)?) => {
+        &[$(LineItem {
+            name: stringify!($field),
+            tags: &[$($tag),+],
+            measure: Measure::$measure,
+            slot: {
+                fn slot(items: &mut $items) -> Slot<'_> {
+                    Slot::from(&mut items.$field)
+                }
+                slot
+            },
+        }),+]
+    };
+}
+
+pub static INCOME_STATEMENT: &[LineItem<IncomeStatementItems>] = line_items![IncomeStatementItems;
+    revenue: Flow [
+        "Revenues",
+        "RevenueFromContractWithCustomerExcludingAssessedTax",
+        "RevenueFromContractWithCustomerIncludingAssessedTax",
+        "SalesRevenueNet",
+        "SalesRevenueGoodsNet",
+        "SalesRevenueServicesNet",
+    ],
+    cost_of_revenue: Flow [
+        "CostOfRevenue",
+        "CostOfGoodsAndServicesSold",
+        "CostOfGoodsSold",
+        "CostOfServices",
+    ],
+    gross_profit: Flow ["GrossProfit"],
+    research_and_development: Flow [
+        "ResearchAndDevelopmentExpense",
+        "ResearchAndDevelopmentExpenseExcludingAcquiredInProcessCost",
+    ],
+    selling_general_and_administrative: Flow ["SellingGeneralAndAdministrativeExpense"],
+    operating_expenses: Flow ["OperatingExpenses"],
+    operating_income: Flow ["OperatingIncomeLoss"],
+    interest_expense: Flow ["InterestExpense", "InterestExpenseNonoperating", "InterestExpenseDebt"],
+    income_before_tax: Flow [
+        "IncomeLossFromContinuingOperationsBeforeIncomeTaxesExtraordinaryItemsNoncontrollingInterest",
+        "IncomeLossFromContinuingOperationsBeforeIncomeTaxesMinorityInterestAndIncomeLossFromEquityMethodInvestments",
+    ],
+    income_tax_expense: Flow ["IncomeTaxExpenseBenefit"],
+    net_income: Flow ["NetIncomeLoss", "ProfitLoss"],
+    eps_basic: PerShare ["EarningsPerShareBasic", "EarningsPerShareBasicAndDiluted"],
+    eps_diluted: PerShare ["EarningsPerShareDiluted", "EarningsPerShareBasicAndDiluted"],
+    weighted_average_shares_basic: Shares ["WeightedAverageNumberOfSharesOutstandingBasic"],
+    weighted_average_shares_diluted: Shares ["WeightedAverageNumberOfDilutedSharesOutstanding"],
+];
+
+pub static BALANCE_SHEET: &[LineItem<BalanceSheetItems>] = line_items![BalanceSheetItems;
+    cash_and_equivalents: Instant ["CashAndCashEquivalentsAtCarryingValue", "Cash"],
+    short_term_investments: Instant [
+        "ShortTermInvestments",
+        "MarketableSecuritiesCurrent",
+        "AvailableForSaleSecuritiesDebtSecuritiesCurrent",
+    ],
+    accounts_receivable: Instant ["AccountsReceivableNetCurrent", "ReceivablesNetCurrent"],
+    inventory: Instant ["InventoryNet"],
+    total_current_assets: Instant ["AssetsCurrent"],
+    property_plant_and_equipment_net: Instant ["PropertyPlantAndEquipmentNet"],
+    goodwill: Instant ["Goodwill"],
+    intangible_assets: Instant ["IntangibleAssetsNetExcludingGoodwill", "FiniteLivedIntangibleAssetsNet"],
+    total_assets: Instant ["Assets"],
+    accounts_payable: Instant ["AccountsPayableCurrent"],
+    short_term_debt: Instant ["DebtCurrent", "ShortTermBorrowings", "LongTermDebtCurrent"],
+    total_current_liabilities: Instant ["LiabilitiesCurrent"],
+    long_term_debt: Instant ["LongTermDebtNoncurrent", "LongTermDebtAndCapitalLeaseObligations"],
+    total_liabilities: Instant ["Liabilities"],
+    total_equity: Instant [
+        "StockholdersEquityIncludingPortionAttributableToNoncontrollingInterest",
+        "StockholdersEquity",
+    ],
+    retained_earnings: Instant ["RetainedEarningsAccumulatedDeficit"],
+    total_liabilities_and_equity: Instant ["LiabilitiesAndStockholdersEquity"],
+];
+
+pub static CASH_FLOW: &[LineItem<CashFlowItems>] = line_items![CashFlowItems;
+    net_income: Flow ["NetIncomeLoss", "ProfitLoss"],
+    depreciation_and_amortization: Flow [
+        "DepreciationDepletionAndAmortization",
+        "DepreciationAmortizationAndAccretionNet",
+        "DepreciationAndAmortization",
+        "Depreciation",
+    ],
+    stock_based_compensation: Flow ["ShareBasedCompensation", "AllocatedShareBasedCompensationExpense"],
+    operating_cash_flow: Flow [
+        "NetCashProvidedByUsedInOperatingActivities",
+        "NetCashProvidedByUsedInOperatingActivitiesContinuingOperations",
+    ],
+    capital_expenditure: Flow ["PaymentsToAcquirePropertyPlantAndEquipment", "PaymentsToAcquireProductiveAssets"],
+    investing_cash_flow: Flow [
+        "NetCashProvidedByUsedInInvestingActivities",
+        "NetCashProvidedByUsedInInvestingActivitiesContinuingOperations",
+    ],
+    financing_cash_flow: Flow [
+        "NetCashProvidedByUsedInFinancingActivities",
+        "NetCashProvidedByUsedInFinancingActivitiesContinuingOperations",
+    ],
+    dividends_paid: Flow ["PaymentsOfDividends", "PaymentsOfDividendsCommonStock"],
+    share_repurchases: Flow ["PaymentsForRepurchaseOfCommonStock"],
+    net_change_in_cash: Flow [
+        "CashCashEquivalentsRestrictedCashAndRestrictedCashEquivalentsPeriodIncreaseDecreaseIncludingExchangeRateEffect",
+        "CashAndCashEquivalentsPeriodIncreaseDecrease",
+        "CashCashEquivalentsRestrictedCashAndRestrictedCashEquivalentsPeriodIncreaseDecreaseExcludingExchangeRateEffect",
+    ],
+];

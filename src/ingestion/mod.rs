@@ -1,0 +1,13 @@
+//! Ingestion: turns a provider's documents into standardized statements and stores them.
+//! `companyfacts` reads SEC's XBRL JSON, `line_items` lists which us-gaap tags feed each line
+//! item, `normalize` builds the statements (pure, no I/O), `store` writes one company in one
+//! transaction and `import` loads a directory of SEC bulk files.
+
+pub mod companyfacts;
+mod fiscal;
+pub mod import;
+mod line_items;
+pub mod normalize;
+pub mod store;
+
+pub use line_items::{BALANCE_SHEET, CASH_FLOW, INCOME_STATEMENT, LineItem};
