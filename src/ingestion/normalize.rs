@@ -2,7 +2,9 @@
 //!
 //! - A period is its dates (`start`..`end`, or `end` for balances), never the filing's
 //!   `fy`/`fp`. When several filings report one period (every later filing repeats it as a
-//!   comparative), the latest `filed` wins, so restatements and split adjustments prevail.
+//!   comparative), the latest `filed` wins, so restatements and split adjustments prevail —
+//!   unless the later value is merely the earlier one rounded (a later filing reporting in
+//!   millions what an earlier one gave to the thousand), which keeps the precise figure.
 //! - Only 10-K and 10-Q family forms count (including amendments and transition reports).
 //! - Annual statements come from one-year durations. Quarterly income statements come from
 //!   three-month durations; Q4, never filed on its own, is FY − nine months (`derived`).
@@ -169,6 +171,21 @@ impl Chosen<'_> {
     }
 }
 
+/// True when `rounded` is within one unit of its own precision (its trailing zeros) of
+/// `precise`: what rounding explains, given that filers also nudge rounded figures by a unit
+/// so that totals foot (Marvell: 832.3 − 414.1 = 418.2, where exact gross profit is 418.141).
+fn is_rounding_of(rounded: Decimal, precise: Decimal) -> bool {
+    if rounded == precise || !rounded.fract().is_zero() || rounded.is_zero() {
+        return false;
+    }
+    let mut factor = Decimal::ONE;
+    let ten = Decimal::TEN;
+    while (rounded / (factor * ten)).fract().is_zero() {
+        factor *= ten;
+    }
+    factor > Decimal::ONE && (precise - rounded).abs() < factor
+}
+
 fn counts(form: &str) -> bool {
     form.starts_with("10-K") || form.starts_with("10-Q")
 }
@@ -195,7 +212,9 @@ fn collect<'a, Items>(
         // Earlier tags have priority: a later tag only fills periods still empty.
         for tag in item.tags {
             let mut from_tag: HashMap<(Option<NaiveDate>, NaiveDate), Chosen<'a>> = HashMap::new();
-            for Fact { start, end, val, accn, form, filed } in facts.us_gaap(tag, unit)? {
+            let mut tag_facts = facts.us_gaap(tag, unit)?;
+            tag_facts.sort_by_key(|fact| (fact.filed, fact.accn));
+            for Fact { start, end, val, accn, form, filed } in tag_facts {
                 let is_instant = item.measure == Measure::Instant;
                 if !counts(form) || start.is_some() == is_instant {
                     continue;
@@ -209,7 +228,7 @@ fn collect<'a, Items>(
                 from_tag
                     .entry((start, end))
                     .and_modify(|best| {
-                        if candidate.newer_than(best) {
+                        if candidate.newer_than(best) && !is_rounding_of(candidate.value, best.value) {
                             *best = candidate;
                         }
                     })
@@ -479,6 +498,28 @@ mod tests {
         assert_eq!(statement.items.net_income, money("12"));
         assert_eq!(statement.period.form, "10-K/A");
         assert_eq!(statement.period.filed_at.to_string(), "2024-06-01");
+    }
+
+    #[test]
+    fn a_later_rounded_restatement_keeps_the_precise_figure() {
+        let json = document(vec![(
+            "NetIncomeLoss",
+            "USD",
+            vec![
+                fact(FY.0, FY.1, json!(8435800000_u64), "10-K", "2025-03-01"),
+                fact(FY.0, FY.1, json!(8435804000_u64), "10-K", "2024-02-01"),
+                fact(Some("2022-01-01"), "2022-12-31", json!(5000000), "10-K", "2023-02-01"),
+                fact(Some("2022-01-01"), "2022-12-31", json!(5100000), "10-K/A", "2023-06-01"),
+            ],
+        )]);
+
+        let company = normalize(&json).expect("normalize");
+
+        assert_eq!(annual_income(&company).net_income, money("8435804000"));
+        let fy2022 = company.income.iter().find(|s| s.period.fiscal_year == 2022).expect("2022");
+        assert_eq!(fy2022.items.net_income, money("5100000"), "a real restatement wins");
+        assert!(is_rounding_of(Decimal::new(84358, 0) * Decimal::from(100_000), Decimal::from(8_435_804_000_u64)));
+        assert!(!is_rounding_of(Decimal::from(8_435_904_000_u64), Decimal::from(8_435_804_000_u64)));
     }
 
     #[test]

@@ -10,5 +10,7 @@ mod company;
 mod errors;
 mod helpers;
 mod http;
+mod import;
 mod limits;
+mod normalization;
 mod search;
