@@ -76,7 +76,7 @@ pub async fn sync(conn: &mut AsyncMysqlConnection, rows: &[Listing]) -> QueryRes
     }
     for chunk in new_rows.chunks(1000) {
         counts.inserted += diesel::insert_into(listings::table)
-            .values(chunk.iter().copied().collect::<Vec<_>>())
+            .values(chunk.to_vec())
             .execute(conn)
             .await?;
     }

@@ -65,7 +65,10 @@ impl FiscalCalendar {
     pub fn quarter(&self, end: NaiveDate) -> (i32, u8) {
         let previous_year_end = self.nominal_end(self.year_end_year(end) - 1);
         let quarters = (end - previous_year_end).num_days() as f64 / DAYS_PER_QUARTER;
-        (self.fiscal_year(end), quarters.round().clamp(1.0, 4.0) as u8)
+        (
+            self.fiscal_year(end),
+            quarters.round().clamp(1.0, 4.0) as u8,
+        )
     }
 
     /// Calendar year of the fiscal-year end that closes the fiscal year containing `date`.
@@ -131,10 +134,22 @@ mod tests {
 
     #[test]
     fn spans_by_length() {
-        assert_eq!(Span::of(date("2022-09-25"), date("2023-09-30")), Some(Span::Year));
-        assert_eq!(Span::of(date("2023-10-01"), date("2023-12-30")), Some(Span::Quarter));
-        assert_eq!(Span::of(date("2023-10-01"), date("2024-03-30")), Some(Span::HalfYear));
-        assert_eq!(Span::of(date("2023-10-01"), date("2024-06-29")), Some(Span::NineMonths));
+        assert_eq!(
+            Span::of(date("2022-09-25"), date("2023-09-30")),
+            Some(Span::Year)
+        );
+        assert_eq!(
+            Span::of(date("2023-10-01"), date("2023-12-30")),
+            Some(Span::Quarter)
+        );
+        assert_eq!(
+            Span::of(date("2023-10-01"), date("2024-03-30")),
+            Some(Span::HalfYear)
+        );
+        assert_eq!(
+            Span::of(date("2023-10-01"), date("2024-06-29")),
+            Some(Span::NineMonths)
+        );
         assert_eq!(Span::of(date("2023-10-01"), date("2023-11-30")), None);
     }
 }

@@ -132,8 +132,12 @@ async fn companies_to_import(
     let mut primary_by_cik: HashMap<u64, Symbol> = HashMap::new();
     let mut cik_by_symbol: HashMap<Symbol, u64> = HashMap::new();
     for ticker in tickers {
-        let Ok(symbol) = Symbol::parse(&ticker.ticker) else { continue };
-        primary_by_cik.entry(ticker.cik_str).or_insert(symbol.clone());
+        let Ok(symbol) = Symbol::parse(&ticker.ticker) else {
+            continue;
+        };
+        primary_by_cik
+            .entry(ticker.cik_str)
+            .or_insert(symbol.clone());
         cik_by_symbol.entry(symbol).or_insert(ticker.cik_str);
     }
     let file_of = |cik: u64| dir.join(format!("CIK{}.json", padded_cik(cik)));
@@ -143,23 +147,30 @@ async fn companies_to_import(
         for symbol in only {
             match cik_by_symbol.get(symbol) {
                 Some(&cik) => wanted.push((symbol.clone(), file_of(cik))),
-                None => summary
-                    .failed
-                    .push((symbol.to_string(), format!("{symbol} is not in {TICKERS_FILE}"))),
+                None => summary.failed.push((
+                    symbol.to_string(),
+                    format!("{symbol} is not in {TICKERS_FILE}"),
+                )),
             }
         }
         return Ok(wanted);
     }
 
-    let mut entries = tokio::fs::read_dir(dir).await.map_err(|source| ImportError::Read {
-        path: dir.to_owned(),
-        source,
-    })?;
+    let mut entries = tokio::fs::read_dir(dir)
+        .await
+        .map_err(|source| ImportError::Read {
+            path: dir.to_owned(),
+            source,
+        })?;
     let mut found = Vec::new();
-    while let Some(entry) = entries.next_entry().await.map_err(|source| ImportError::Read {
-        path: dir.to_owned(),
-        source,
-    })? {
+    while let Some(entry) = entries
+        .next_entry()
+        .await
+        .map_err(|source| ImportError::Read {
+            path: dir.to_owned(),
+            source,
+        })?
+    {
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(cik) = name
             .strip_prefix("CIK")

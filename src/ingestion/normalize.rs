@@ -86,10 +86,16 @@ pub fn normalize(json: &str) -> Result<NormalizedCompany, NormalizeError> {
 
         if let Some(annual) = fy.annual {
             let shape = period(FiscalPeriod::Fy, Some(annual.0), annual.1);
-            normalized.income.extend(income.build(&Source::Reported(Some(annual)), shape));
-            normalized.cash_flow.extend(cash_flow.build(&Source::Reported(Some(annual)), shape));
+            normalized
+                .income
+                .extend(income.build(&Source::Reported(Some(annual)), shape));
+            normalized
+                .cash_flow
+                .extend(cash_flow.build(&Source::Reported(Some(annual)), shape));
             let instant = period(FiscalPeriod::Fy, None, annual.1);
-            normalized.balance.extend(balance.build(&Source::Instant(annual.1), instant));
+            normalized
+                .balance
+                .extend(balance.build(&Source::Instant(annual.1), instant));
         }
 
         for (quarter, fiscal_period) in FiscalPeriod::QUARTERS.into_iter().enumerate() {
@@ -111,17 +117,23 @@ pub fn normalize(json: &str) -> Result<NormalizedCompany, NormalizeError> {
                 (None, 3) => Source::Difference(annual_key(&annual), previous_ytd),
                 (None, _) => Source::Reported(None),
             };
-            normalized.income.extend(income.build(&income_source, shape));
+            normalized
+                .income
+                .extend(income.build(&income_source, shape));
 
             // Cash flow: year-to-date differences, since 10-Qs report cash flows year to date.
             let cash_source = match quarter {
                 0 => Source::Reported(ytd.or(reported)),
                 _ => Source::Difference(ytd, previous_ytd),
             };
-            normalized.cash_flow.extend(cash_flow.build(&cash_source, shape));
+            normalized
+                .cash_flow
+                .extend(cash_flow.build(&cash_source, shape));
 
             let instant = period(fiscal_period, None, end);
-            normalized.balance.extend(balance.build(&Source::Instant(end), instant));
+            normalized
+                .balance
+                .extend(balance.build(&Source::Instant(end), instant));
         }
     }
     for statement in &mut normalized.cash_flow {
@@ -155,6 +167,9 @@ fn reporting_currency(facts: &CompanyFacts<'_>) -> Result<String, FactsError> {
 }
 
 type DurationKey = (NaiveDate, NaiveDate);
+/// A period as facts identify it: `(start, end)`, with no start for instants.
+type PeriodKey = (Option<NaiveDate>, NaiveDate);
+type ValuesByPeriod<'a> = HashMap<PeriodKey, Chosen<'a>>;
 
 /// The value chosen for one line item and period, with the filing it came from.
 #[derive(Debug, Clone, Copy)]
@@ -192,7 +207,7 @@ fn counts(form: &str) -> bool {
 
 /// Per line item of one statement kind: its chosen value for every period it was reported for.
 struct ItemFacts<'a, Items: 'static> {
-    items: Vec<(&'static LineItem<Items>, HashMap<(Option<NaiveDate>, NaiveDate), Chosen<'a>>)>,
+    items: Vec<(&'static LineItem<Items>, ValuesByPeriod<'a>)>,
 }
 
 fn collect<'a, Items>(
@@ -208,13 +223,21 @@ fn collect<'a, Items>(
             Measure::PerShare => per_share.as_str(),
             Measure::Shares => "shares",
         };
-        let mut chosen: HashMap<(Option<NaiveDate>, NaiveDate), Chosen<'a>> = HashMap::new();
+        let mut chosen: ValuesByPeriod<'a> = HashMap::new();
         // Earlier tags have priority: a later tag only fills periods still empty.
         for tag in item.tags {
-            let mut from_tag: HashMap<(Option<NaiveDate>, NaiveDate), Chosen<'a>> = HashMap::new();
+            let mut from_tag: ValuesByPeriod<'a> = HashMap::new();
             let mut tag_facts = facts.us_gaap(tag, unit)?;
             tag_facts.sort_by_key(|fact| (fact.filed, fact.accn));
-            for Fact { start, end, val, accn, form, filed } in tag_facts {
+            for Fact {
+                start,
+                end,
+                val,
+                accn,
+                form,
+                filed,
+            } in tag_facts
+            {
                 let is_instant = item.measure == Measure::Instant;
                 if !counts(form) || start.is_some() == is_instant {
                     continue;
@@ -228,7 +251,9 @@ fn collect<'a, Items>(
                 from_tag
                     .entry((start, end))
                     .and_modify(|best| {
-                        if candidate.newer_than(best) && !is_rounding_of(candidate.value, best.value) {
+                        if candidate.newer_than(best)
+                            && !is_rounding_of(candidate.value, best.value)
+                        {
                             *best = candidate;
                         }
                     })
@@ -268,7 +293,7 @@ impl<'a, Items: Default> ItemFacts<'a, Items> {
             .filter_map(|(start, end)| Some(((*start)?, *end)))
     }
 
-    fn value(&self, index: usize, key: (Option<NaiveDate>, NaiveDate)) -> Option<Chosen<'a>> {
+    fn value(&self, index: usize, key: PeriodKey) -> Option<Chosen<'a>> {
         self.items[index].1.get(&key).copied()
     }
 
@@ -343,7 +368,12 @@ impl FiscalYear {
         self.annual
             .map(|(start, _)| start)
             .or(self.quarters[0].map(|(start, _)| start))
-            .or(self.year_to_date.iter().flatten().map(|(start, _)| *start).next())
+            .or(self
+                .year_to_date
+                .iter()
+                .flatten()
+                .map(|(start, _)| *start)
+                .next())
     }
 
     /// Year-to-date duration ending with `quarter` (0-based); the annual period for Q4.
@@ -370,7 +400,9 @@ struct FiscalYears {
 }
 
 impl FiscalYears {
-    fn from_durations(durations: impl Iterator<Item = DurationKey>) -> Result<Self, NormalizeError> {
+    fn from_durations(
+        durations: impl Iterator<Item = DurationKey>,
+    ) -> Result<Self, NormalizeError> {
         let mut durations: Vec<DurationKey> = durations.collect();
         durations.sort_unstable();
         durations.dedup();
@@ -384,7 +416,9 @@ impl FiscalYears {
 
         let mut by_year: BTreeMap<i32, FiscalYear> = BTreeMap::new();
         for &(start, end) in &durations {
-            let Some(span) = Span::of(start, end) else { continue };
+            let Some(span) = Span::of(start, end) else {
+                continue;
+            };
             let (year, quarter) = calendar.quarter(end);
             let fiscal_year = by_year.entry(year).or_default();
             let slot = match span {
@@ -434,7 +468,10 @@ mod tests {
     fn document(concepts: Vec<(&str, &str, Vec<Value>)>) -> String {
         let mut us_gaap = serde_json::Map::new();
         for (tag, unit, facts) in concepts {
-            us_gaap.insert(tag.into(), json!({ "label": tag, "units": { unit: facts } }));
+            us_gaap.insert(
+                tag.into(),
+                json!({ "label": tag, "units": { unit: facts } }),
+            );
         }
         json!({ "cik": 42, "entityName": "Example Corp", "facts": { "us-gaap": us_gaap } })
             .to_string()
@@ -458,13 +495,23 @@ mod tests {
     #[test]
     fn first_tag_in_priority_order_wins_per_period() {
         let json = document(vec![
-            ("Revenues", "USD", vec![fact(FY.0, FY.1, json!(100), "10-K", "2024-02-01")]),
+            (
+                "Revenues",
+                "USD",
+                vec![fact(FY.0, FY.1, json!(100), "10-K", "2024-02-01")],
+            ),
             (
                 "RevenueFromContractWithCustomerExcludingAssessedTax",
                 "USD",
                 vec![
                     fact(FY.0, FY.1, json!(999), "10-K", "2024-02-01"),
-                    fact(Some("2022-01-01"), "2022-12-31", json!(90), "10-K", "2024-02-01"),
+                    fact(
+                        Some("2022-01-01"),
+                        "2022-12-31",
+                        json!(90),
+                        "10-K",
+                        "2024-02-01",
+                    ),
                 ],
             ),
         ]);
@@ -477,7 +524,11 @@ mod tests {
             .iter()
             .find(|s| s.period.fiscal_year == 2022)
             .expect("2022");
-        assert_eq!(fy2022.items.revenue, money("90"), "falls back to the next tag");
+        assert_eq!(
+            fy2022.items.revenue,
+            money("90"),
+            "falls back to the next tag"
+        );
     }
 
     #[test]
@@ -508,25 +559,65 @@ mod tests {
             vec![
                 fact(FY.0, FY.1, json!(8435800000_u64), "10-K", "2025-03-01"),
                 fact(FY.0, FY.1, json!(8435804000_u64), "10-K", "2024-02-01"),
-                fact(Some("2022-01-01"), "2022-12-31", json!(5000000), "10-K", "2023-02-01"),
-                fact(Some("2022-01-01"), "2022-12-31", json!(5100000), "10-K/A", "2023-06-01"),
+                fact(
+                    Some("2022-01-01"),
+                    "2022-12-31",
+                    json!(5000000),
+                    "10-K",
+                    "2023-02-01",
+                ),
+                fact(
+                    Some("2022-01-01"),
+                    "2022-12-31",
+                    json!(5100000),
+                    "10-K/A",
+                    "2023-06-01",
+                ),
             ],
         )]);
 
         let company = normalize(&json).expect("normalize");
 
         assert_eq!(annual_income(&company).net_income, money("8435804000"));
-        let fy2022 = company.income.iter().find(|s| s.period.fiscal_year == 2022).expect("2022");
-        assert_eq!(fy2022.items.net_income, money("5100000"), "a real restatement wins");
-        assert!(is_rounding_of(Decimal::new(84358, 0) * Decimal::from(100_000), Decimal::from(8_435_804_000_u64)));
-        assert!(!is_rounding_of(Decimal::from(8_435_904_000_u64), Decimal::from(8_435_804_000_u64)));
+        let fy2022 = company
+            .income
+            .iter()
+            .find(|s| s.period.fiscal_year == 2022)
+            .expect("2022");
+        assert_eq!(
+            fy2022.items.net_income,
+            money("5100000"),
+            "a real restatement wins"
+        );
+        assert!(is_rounding_of(
+            Decimal::new(84358, 0) * Decimal::from(100_000),
+            Decimal::from(8_435_804_000_u64)
+        ));
+        assert!(!is_rounding_of(
+            Decimal::from(8_435_904_000_u64),
+            Decimal::from(8_435_804_000_u64)
+        ));
     }
 
     #[test]
     fn values_stay_exact_and_missing_items_stay_null() {
         let json = document(vec![
-            ("Revenues", "USD", vec![fact(FY.0, FY.1, json!(383285000000.01), "10-K", "2024-02-01")]),
-            ("EarningsPerShareDiluted", "USD/shares", vec![fact(FY.0, FY.1, json!(6.13), "10-K", "2024-02-01")]),
+            (
+                "Revenues",
+                "USD",
+                vec![fact(
+                    FY.0,
+                    FY.1,
+                    json!(383285000000.01),
+                    "10-K",
+                    "2024-02-01",
+                )],
+            ),
+            (
+                "EarningsPerShareDiluted",
+                "USD/shares",
+                vec![fact(FY.0, FY.1, json!(6.13), "10-K", "2024-02-01")],
+            ),
         ]);
 
         let items = normalize(&json).expect("normalize");
@@ -572,7 +663,10 @@ mod tests {
         assert!(q4.period.derived);
         assert_eq!(q4.items.revenue, money("250"));
         assert_eq!(q4.items.eps_diluted, None);
-        assert_eq!(q4.period.period_start.map(|d| d.to_string()).as_deref(), Some("2023-10-01"));
+        assert_eq!(
+            q4.period.period_start.map(|d| d.to_string()).as_deref(),
+            Some("2023-10-01")
+        );
         let quarters: Vec<_> = company
             .income
             .iter()
@@ -640,7 +734,11 @@ mod tests {
     #[test]
     fn balance_sheets_are_instants_at_period_ends() {
         let json = document(vec![
-            ("Revenues", "USD", vec![fact(FY.0, FY.1, json!(1), "10-K", "2024-02-01")]),
+            (
+                "Revenues",
+                "USD",
+                vec![fact(FY.0, FY.1, json!(1), "10-K", "2024-02-01")],
+            ),
             (
                 "Assets",
                 "USD",
@@ -656,7 +754,13 @@ mod tests {
         let balances: Vec<_> = company
             .balance
             .iter()
-            .map(|s| (s.period.fiscal_period, s.period.period_start, s.items.total_assets))
+            .map(|s| {
+                (
+                    s.period.fiscal_period,
+                    s.period.period_start,
+                    s.items.total_assets,
+                )
+            })
             .collect();
         assert_eq!(
             balances,
@@ -679,10 +783,22 @@ mod tests {
         let quarterly_only = document(vec![(
             "Revenues",
             "USD",
-            vec![fact(Some("2023-01-01"), "2023-03-31", json!(1), "10-Q", "2023-05-01")],
+            vec![fact(
+                Some("2023-01-01"),
+                "2023-03-31",
+                json!(1),
+                "10-Q",
+                "2023-05-01",
+            )],
         )]);
-        assert!(matches!(normalize(&quarterly_only), Err(NormalizeError::NoAnnualPeriods)));
+        assert!(matches!(
+            normalize(&quarterly_only),
+            Err(NormalizeError::NoAnnualPeriods)
+        ));
 
-        assert!(matches!(normalize("{\"cik\": 1, \"facts\""), Err(NormalizeError::Facts(_))));
+        assert!(matches!(
+            normalize("{\"cik\": 1, \"facts\""),
+            Err(NormalizeError::Facts(_))
+        ));
     }
 }

@@ -89,3 +89,26 @@ fn a_bad_setting_fails_at_start_naming_the_variable() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("LISTEN_ADDR"), "{stderr}");
 }
+
+#[tokio::test]
+async fn import_command_loads_the_requested_companies_and_prints_a_summary() {
+    let database = TestDb::create().await;
+
+    let output = finstage()
+        .args(["import", "--symbols", "aapl", "--dir"])
+        .arg(crate::normalization::FIXTURES)
+        .env("DATABASE_URL", &database.url)
+        .output()
+        .expect("run finstage import");
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("companies: 1 imported, 0 failed"),
+        "{stdout}"
+    );
+}

@@ -1,0 +1,153 @@
+//! `finstage import` against the real MariaDB with the real SEC fixture files.
+
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel_async::RunQueryDsl;
+use finstage::domain::Symbol;
+use finstage::ingestion::import::import_dir;
+use serde_json::json;
+
+use crate::helpers::{TestApp, spawn_app};
+use crate::normalization::FIXTURES;
+
+#[tokio::test]
+async fn importing_the_fixtures_serves_apples_10k_figures() {
+    let app = spawn_app().await;
+
+    let summary = import_dir(&app.db, FIXTURES.as_ref(), &[])
+        .await
+        .expect("import");
+
+    let imported: Vec<&str> = summary.imported.iter().map(Symbol::as_str).collect();
+    assert_eq!(imported, ["AAPL", "MRVL", "SNOW"]);
+    assert_eq!(summary.failed.len(), 1, "{:?}", summary.failed);
+    assert_eq!(summary.failed[0].0, "LPA");
+    assert!(
+        summary.failed[0].1.contains("ifrs-full"),
+        "{:?}",
+        summary.failed
+    );
+    assert!(summary.listings_inserted > 10_000, "{summary}");
+
+    let body = app
+        .graphql(
+            r#"{ companies(symbols: ["AAPL", "MRVL", "SNOW", "LPA"]) {
+                symbol status name cik fiscalYearEnd
+                incomeStatements(fiscalYearFrom: 2023, fiscalYearTo: 2023) { fiscalYear periodEnd revenue netIncome epsDiluted }
+                balanceSheets(fiscalYearFrom: 2023, fiscalYearTo: 2023) { totalAssets }
+                cashFlowStatements(fiscalYearFrom: 2023, fiscalYearTo: 2023) { operatingCashFlow }
+            } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let companies = &body["data"]["companies"];
+    assert_eq!(
+        companies[0],
+        json!({
+            "symbol": "AAPL", "status": "READY", "name": "Apple Inc.", "cik": "0000320193",
+            "fiscalYearEnd": "0927",
+            "incomeStatements": [{ "fiscalYear": 2023, "periodEnd": "2023-09-30",
+                "revenue": "383285000000", "netIncome": "96995000000", "epsDiluted": "6.13" }],
+            "balanceSheets": [{ "totalAssets": "352583000000" }],
+            "cashFlowStatements": [{ "operatingCashFlow": "110543000000" }],
+        })
+    );
+    assert_eq!(companies[1]["status"], "READY");
+    assert_eq!(companies[2]["status"], "READY");
+    assert_eq!(companies[2]["fiscalYearEnd"], "0131");
+    assert_eq!(
+        companies[3]["status"], "PENDING",
+        "a failed import stores nothing"
+    );
+}
+
+#[derive(QueryableByName, Debug, PartialEq)]
+struct Checksum {
+    #[diesel(sql_type = Text, column_name = "Table")]
+    table: String,
+    #[diesel(sql_type = Nullable<BigInt>, column_name = "Checksum")]
+    checksum: Option<i64>,
+}
+
+async fn checksums(app: &TestApp) -> Vec<Checksum> {
+    let mut conn = app.conn().await;
+    diesel::sql_query(
+        "CHECKSUM TABLE listings, income_statements, balance_sheets, cash_flow_statements",
+    )
+    .load(&mut conn)
+    .await
+    .expect("checksum")
+}
+
+#[tokio::test]
+async fn importing_twice_changes_no_row() {
+    let app = spawn_app().await;
+    import_dir(&app.db, FIXTURES.as_ref(), &[])
+        .await
+        .expect("first import");
+    let before = checksums(&app).await;
+
+    let second = import_dir(&app.db, FIXTURES.as_ref(), &[])
+        .await
+        .expect("second import");
+
+    assert_eq!(second.imported.len(), 3);
+    assert_eq!((second.listings_inserted, second.listings_updated), (0, 0));
+    assert_eq!(checksums(&app).await, before);
+    assert!(before.iter().all(|c| c.checksum.is_some()), "{before:?}");
+}
+
+#[tokio::test]
+async fn a_truncated_file_fails_only_its_company() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    for file in ["company_tickers.json", "CIK0001640147.json"] {
+        std::fs::copy(format!("{FIXTURES}/{file}"), dir.path().join(file)).expect("copy");
+    }
+    let apple = std::fs::read_to_string(format!("{FIXTURES}/CIK0000320193.json")).expect("read");
+    std::fs::write(
+        dir.path().join("CIK0000320193.json"),
+        &apple[..apple.len() / 2],
+    )
+    .expect("write");
+
+    let summary = import_dir(&app.db, dir.path(), &[]).await.expect("import");
+
+    let imported: Vec<&str> = summary.imported.iter().map(Symbol::as_str).collect();
+    assert_eq!(imported, ["SNOW"]);
+    assert_eq!(summary.failed.len(), 1);
+    assert_eq!(summary.failed[0].0, "AAPL");
+    assert!(
+        summary.failed[0].1.contains("malformed companyfacts JSON"),
+        "{:?}",
+        summary.failed
+    );
+}
+
+#[tokio::test]
+async fn symbols_limit_the_import_and_unknown_ones_are_reported() {
+    let app = spawn_app().await;
+    let only = [
+        Symbol::parse("snow").expect("symbol"),
+        Symbol::parse("ZZZZZZ").expect("symbol"),
+    ];
+
+    let summary = import_dir(&app.db, FIXTURES.as_ref(), &only)
+        .await
+        .expect("import");
+
+    let imported: Vec<&str> = summary.imported.iter().map(Symbol::as_str).collect();
+    assert_eq!(imported, ["SNOW"]);
+    assert_eq!(
+        summary.failed,
+        [(
+            "ZZZZZZ".to_owned(),
+            "ZZZZZZ is not in company_tickers.json".to_owned()
+        )]
+    );
+    let body = app
+        .graphql("{ company(symbol: \"AAPL\") { status } }", json!({}))
+        .await;
+    assert_eq!(body["data"]["company"]["status"], "PENDING");
+}

@@ -76,7 +76,10 @@ fn assert_unique_periods<I>(name: &str, kind: &str, statements: &[Statement<I>])
 fn every_fixture_has_each_period_once() {
     for name in COMPANIES {
         let company = normalized(name);
-        assert!(company.income.len() > 20, "{name}: too few income statements");
+        assert!(
+            company.income.len() > 20,
+            "{name}: too few income statements"
+        );
         assert_unique_periods(name, "income", &company.income);
         assert_unique_periods(name, "balance", &company.balance);
         assert_unique_periods(name, "cash flow", &company.cash_flow);
@@ -110,8 +113,13 @@ fn balance_sheets_balance_and_gross_profit_adds_up() {
         let mut balanced = 0;
         for s in &company.balance {
             let i = &s.items;
-            if let (Some(a), Some(l), Some(e)) = (i.total_assets, i.total_liabilities, i.total_equity) {
-                let mezzanine = temporary.get(&s.period.period_end).copied().unwrap_or_default();
+            if let (Some(a), Some(l), Some(e)) =
+                (i.total_assets, i.total_liabilities, i.total_equity)
+            {
+                let mezzanine = temporary
+                    .get(&s.period.period_end)
+                    .copied()
+                    .unwrap_or_default();
                 assert_eq!(
                     a.0,
                     l.0 + mezzanine + e.0,
@@ -125,13 +133,22 @@ fn balance_sheets_balance_and_gross_profit_adds_up() {
                 assert_eq!(a, le, "{name} {}", s.period.period_end);
             }
         }
-        assert!(balanced > 10, "{name}: only {balanced} balance sheets checked");
+        assert!(
+            balanced > 10,
+            "{name}: only {balanced} balance sheets checked"
+        );
 
         let mut gross = 0;
         for s in &company.income {
             let i = &s.items;
             if let (Some(r), Some(c), Some(g)) = (i.revenue, i.cost_of_revenue, i.gross_profit) {
-                assert_eq!(g.0, r.0 - c.0, "{name} {} {:?}", s.period.fiscal_year, s.period.fiscal_period);
+                assert_eq!(
+                    g.0,
+                    r.0 - c.0,
+                    "{name} {} {:?}",
+                    s.period.fiscal_year,
+                    s.period.fiscal_period
+                );
                 gross += 1;
             }
         }
@@ -141,12 +158,11 @@ fn balance_sheets_balance_and_gross_profit_adds_up() {
     }
 }
 
+/// A named line item and how to read it from a statement.
+type Field<I> = (&'static str, fn(&I) -> Option<Money>);
+
 /// Sum of the four quarters of `field` against the year, for every fiscal year with all five.
-fn check_quarters_sum<I>(
-    name: &str,
-    statements: &[Statement<I>],
-    fields: &[(&str, fn(&I) -> Option<Money>)],
-) -> usize {
+fn check_quarters_sum<I>(name: &str, statements: &[Statement<I>], fields: &[Field<I>]) -> usize {
     let mut by_year: HashMap<i32, HashMap<FiscalPeriod, &I>> = HashMap::new();
     for s in statements {
         by_year
@@ -156,14 +172,20 @@ fn check_quarters_sum<I>(
     }
     let mut checked = 0;
     for (year, periods) in &by_year {
-        let Some(fy) = periods.get(&FiscalPeriod::Fy) else { continue };
+        let Some(fy) = periods.get(&FiscalPeriod::Fy) else {
+            continue;
+        };
         for (field, get) in fields {
             let quarters: Option<Vec<Decimal>> = FiscalPeriod::QUARTERS
                 .iter()
                 .map(|q| periods.get(q).and_then(|items| get(items)).map(|m| m.0))
                 .collect();
             if let (Some(quarters), Some(total)) = (quarters, get(fy)) {
-                assert_eq!(quarters.iter().sum::<Decimal>(), total.0, "{name} {year} {field}");
+                assert_eq!(
+                    quarters.iter().sum::<Decimal>(),
+                    total.0,
+                    "{name} {year} {field}"
+                );
                 checked += 1;
             }
         }
@@ -190,7 +212,10 @@ fn four_quarters_add_up_to_the_fiscal_year() {
                 ("freeCashFlow", |i| i.free_cash_flow),
             ],
         );
-        assert!(income >= 8 && cash >= 12, "{name}: {income} income, {cash} cash-flow sums checked");
+        assert!(
+            income >= 8 && cash >= 12,
+            "{name}: {income} income, {cash} cash-flow sums checked"
+        );
     }
 }
 
@@ -202,12 +227,19 @@ fn cover_years(json: &str) -> HashMap<NaiveDate, i64> {
         .as_array()
         .expect("NetIncomeLoss facts");
     for fact in facts {
-        let (Some(start), Some(end)) = (fact["start"].as_str(), fact["end"].as_str()) else { continue };
-        let (start, end): (NaiveDate, NaiveDate) = (start.parse().expect("date"), end.parse().expect("date"));
+        let (Some(start), Some(end)) = (fact["start"].as_str(), fact["end"].as_str()) else {
+            continue;
+        };
+        let (start, end): (NaiveDate, NaiveDate) =
+            (start.parse().expect("date"), end.parse().expect("date"));
         if fact["form"] != "10-K" || !(350..=380).contains(&(end - start).num_days()) {
             continue;
         }
-        let filed_on: NaiveDate = fact["filed"].as_str().expect("filed").parse().expect("date");
+        let filed_on: NaiveDate = fact["filed"]
+            .as_str()
+            .expect("filed")
+            .parse()
+            .expect("date");
         // The 10-K for the period itself, not a later one repeating it as a comparative
         // (the data starts in 2009, so earlier years appear only as comparatives).
         if (filed_on - end).num_days() > 120 {
@@ -224,7 +256,10 @@ fn cover_years(json: &str) -> HashMap<NaiveDate, i64> {
             })
             .or_insert((filed, fy));
     }
-    first_filed.into_iter().map(|(end, (_, fy))| (end, fy)).collect()
+    first_filed
+        .into_iter()
+        .map(|(end, (_, fy))| (end, fy))
+        .collect()
 }
 
 #[test]
@@ -234,9 +269,18 @@ fn fiscal_year_labels_match_the_10k_cover_years() {
         let company = normalize(&json).expect("normalize");
         let covers = cover_years(&json);
         let mut checked = 0;
-        for s in company.income.iter().filter(|s| s.period.fiscal_period == FiscalPeriod::Fy) {
+        for s in company
+            .income
+            .iter()
+            .filter(|s| s.period.fiscal_period == FiscalPeriod::Fy)
+        {
             if let Some(&fy) = covers.get(&s.period.period_end) {
-                assert_eq!(i64::from(s.period.fiscal_year), fy, "{name} year ending {}", s.period.period_end);
+                assert_eq!(
+                    i64::from(s.period.fiscal_year),
+                    fy,
+                    "{name} year ending {}",
+                    s.period.period_end
+                );
                 checked += 1;
             }
         }
