@@ -3,6 +3,7 @@
 //! are `SecretString`s, so `Debug` and logs show them redacted.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 
 use clap::{Args, ValueEnum};
 use secrecy::SecretString;
@@ -46,11 +47,24 @@ pub struct HttpSettings {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct ApiSettings {
+    /// Bearer token for admin operations (`refreshCompany`); unset disables them.
+    #[arg(long, env = "ADMIN_TOKEN", value_parser = parse_secret, hide_env_values = true)]
+    pub admin_token: Option<SecretString>,
+
+    /// New registrations one client (IP address) may cause per minute.
+    #[arg(long, env = "REGISTRATION_RATE_LIMIT", default_value = "60")]
+    pub registrations_per_minute: NonZeroU32,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct ServeSettings {
     #[command(flatten)]
     pub database: DatabaseSettings,
     #[command(flatten)]
     pub http: HttpSettings,
+    #[command(flatten)]
+    pub api: ApiSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,5 +8,6 @@ pub mod domain;
 pub mod graphql;
 pub mod http;
 pub mod ingestion;
+pub mod registration;
 pub mod startup;
 pub mod telemetry;

@@ -7,7 +7,7 @@ use tokio::net::TcpListener;
 
 use crate::config::ServeSettings;
 use crate::db::{Db, DbError};
-use crate::graphql::build_schema;
+use crate::graphql::{RegistrationLimiter, build_schema};
 use crate::http::{AppState, router};
 
 #[derive(Debug, thiserror::Error)]
@@ -30,9 +30,11 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: &ServeSettings) -> Result<Self, StartupError> {
         let db = Db::new(&settings.database)?;
+        let limiter = RegistrationLimiter::per_minute(settings.api.registrations_per_minute);
         let state = AppState {
             db: db.clone(),
-            schema: build_schema(db.clone()),
+            schema: build_schema(db.clone(), limiter),
+            admin_token: settings.api.admin_token.clone(),
         };
         let addr = settings.http.listen_addr;
         let listener = TcpListener::bind(addr)
@@ -56,7 +58,10 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(addr = ?self.listener.local_addr().ok(), "serving GraphQL at /graphql");
-        axum::serve(self.listener, self.router)
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await
     }

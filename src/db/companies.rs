@@ -47,6 +47,44 @@ pub async fn by_symbols(
         .await
 }
 
+/// Inserts a `PENDING` row for each symbol that has none; existing rows are left as they are.
+pub async fn insert_pending(
+    conn: &mut AsyncMysqlConnection,
+    symbols: &[Symbol],
+) -> QueryResult<usize> {
+    let rows: Vec<_> = symbols
+        .iter()
+        .map(|symbol| {
+            (
+                companies::symbol.eq(symbol.as_str()),
+                companies::status.eq(CompanyStatus::Pending),
+            )
+        })
+        .collect();
+    diesel::insert_into(companies::table)
+        .values(rows)
+        .on_conflict(diesel::dsl::DuplicatedKeys)
+        .do_update()
+        .set(companies::id.eq(companies::id))
+        .execute(conn)
+        .await
+}
+
+pub async fn set_status(
+    conn: &mut AsyncMysqlConnection,
+    symbol: &Symbol,
+    status: CompanyStatus,
+    reason: Option<&str>,
+) -> QueryResult<usize> {
+    diesel::update(companies::table.filter(companies::symbol.eq(symbol.as_str())))
+        .set((
+            companies::status.eq(status),
+            companies::status_reason.eq(reason),
+        ))
+        .execute(conn)
+        .await
+}
+
 /// Inserts or updates the company's profile and marks it `READY`; returns its id.
 /// Meant to run inside the transaction that stores the company's statements.
 pub async fn upsert_ready(

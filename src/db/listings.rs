@@ -1,6 +1,6 @@
 //! The `listings` table: the securities master loaded from SEC's company tickers file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 use diesel_async::{AsyncMysqlConnection, RunQueryDsl};
@@ -40,6 +40,28 @@ pub async fn search(
         .select(Listing::as_select())
         .load(conn)
         .await
+}
+
+/// Which of `symbols` the securities master knows, or `None` while no listing is loaded (then
+/// every syntactically valid symbol is worth a try).
+pub async fn known(
+    conn: &mut AsyncMysqlConnection,
+    symbols: &[&str],
+) -> QueryResult<Option<HashSet<String>>> {
+    let any_loaded: Option<String> = listings::table
+        .select(listings::symbol)
+        .first(conn)
+        .await
+        .optional()?;
+    if any_loaded.is_none() {
+        return Ok(None);
+    }
+    let found: Vec<String> = listings::table
+        .filter(listings::symbol.eq_any(symbols))
+        .select(listings::symbol)
+        .load(conn)
+        .await?;
+    Ok(Some(found.into_iter().collect()))
 }
 
 /// How many listings a sync wrote.

@@ -3,6 +3,7 @@
 
 pub mod companies;
 pub mod listings;
+pub mod registrations;
 pub mod schema;
 mod sql_types;
 pub mod statements;
@@ -40,6 +41,19 @@ pub enum DbError {
     Query(DieselError),
     #[error("migration failed: {0}")]
     Migration(String),
+}
+
+/// True for errors that retrying the whole transaction can fix: InnoDB deadlocks and lock
+/// wait timeouts, which concurrent upserts of one key can cause.
+pub fn is_retryable(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        DieselError::DatabaseError(_, info) => {
+            let message = info.message();
+            message.contains("Deadlock found") || message.contains("Lock wait timeout")
+        }
+        _ => false,
+    }
 }
 
 impl From<DieselError> for DbError {

@@ -1,4 +1,5 @@
-//! How domain value types are stored: string enums (`CompanyStatus`, `FiscalPeriod`) as
+//! How domain value types are stored: string enums (`CompanyStatus`, `FiscalPeriod`,
+//! `RegistrationState`) as
 //! VARCHAR spelled as in GraphQL (`READY`, `Q4`), kept valid by CHECK constraints in the
 //! migrations; `Money` as DECIMAL.
 
@@ -10,7 +11,7 @@ use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{Numeric, Text};
 use rust_decimal::Decimal;
 
-use crate::domain::{CompanyStatus, FiscalPeriod, Money};
+use crate::domain::{CompanyStatus, FiscalPeriod, Money, RegistrationState};
 
 macro_rules! text_enum_sql {
     ($($enum:ty),+) => {$(
@@ -32,7 +33,7 @@ macro_rules! text_enum_sql {
     )+};
 }
 
-text_enum_sql!(CompanyStatus, FiscalPeriod);
+text_enum_sql!(CompanyStatus, FiscalPeriod, RegistrationState);
 
 impl ToSql<Numeric, Mysql> for Money {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Mysql>) -> serialize::Result {

@@ -3,11 +3,13 @@
 
 mod company;
 mod money;
+mod registration;
 mod statements;
 mod symbol;
 
 pub use company::CompanyStatus;
 pub use money::Money;
+pub use registration::RegistrationState;
 pub use statements::{
     BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, PeriodKind, Statement,
     StatementFilter, StatementPeriod,

@@ -5,13 +5,18 @@ use async_graphql::{ContainerType, Context, Object, OutputType, ResultExt, Simpl
 use chrono::{DateTime, Utc};
 
 use super::ApiError;
+use std::collections::HashMap;
+
 use super::loaders::{CompanyLoader, StatementLoader};
+use super::registration::{Registration, RegistrationLimiter, load_registration};
+use crate::db::Db;
 use crate::db::companies::CompanyRecord;
 use crate::db::statements::StatementKind;
 use crate::domain::{
     BalanceSheetItems, CashFlowItems, CompanyStatus, IncomeStatementItems, PeriodKind, Statement,
     StatementFilter, StatementPeriod, Symbol,
 };
+use crate::registration;
 
 /// Most symbols one `companies` query may ask for.
 pub const MAX_SYMBOLS: usize = 100;
@@ -32,7 +37,13 @@ impl CompanyQuery {
             .load_one(symbol.clone())
             .await
             .extend()?;
-        Ok(Company { symbol, record })
+        match record {
+            Some(record) => Ok(Company::stored(symbol, record)),
+            None => Ok(register_missing(ctx, vec![symbol.clone()])
+                .await?
+                .remove(&symbol)
+                .unwrap_or_else(|| Company::pending(symbol))),
+        }
     }
 
     /// Several companies in one request, in the order asked (at most 100 symbols).
@@ -60,6 +71,14 @@ impl CompanyQuery {
             .load_many(symbols.iter().cloned())
             .await
             .extend()?;
+        let mut missing: Vec<Symbol> = symbols
+            .iter()
+            .filter(|symbol| !records.contains_key(symbol))
+            .cloned()
+            .collect();
+        missing.sort();
+        missing.dedup();
+        let registered = register_missing(ctx, missing).await?;
         let company_ids: Vec<i64> = records.values().map(|record| record.id).collect();
         futures_util::try_join!(
             prefetch::<IncomeStatementItems>(ctx, "incomeStatements", &company_ids),
@@ -68,9 +87,12 @@ impl CompanyQuery {
         )?;
         Ok(symbols
             .into_iter()
-            .map(|symbol| {
-                let record = records.get(&symbol).cloned();
-                Company { symbol, record }
+            .map(|symbol| match records.get(&symbol) {
+                Some(record) => Company::stored(symbol, record.clone()),
+                None => registered
+                    .get(&symbol)
+                    .map(Company::clone_of)
+                    .unwrap_or_else(|| Company::pending(symbol)),
             })
             .collect())
     }
@@ -93,11 +115,72 @@ async fn prefetch<S: StatementKind>(
     Ok(())
 }
 
+/// Registers symbols the database lacks (within the caller's rate limit) and returns them as
+/// companies: `PENDING` with an open registration, or `NOT_FOUND` when not listed.
+async fn register_missing(
+    ctx: &Context<'_>,
+    symbols: Vec<Symbol>,
+) -> async_graphql::Result<HashMap<Symbol, Company>> {
+    if symbols.is_empty() {
+        return Ok(HashMap::new());
+    }
+    RegistrationLimiter::admit(ctx, symbols.len()).extend()?;
+    let registered = registration::register(ctx.data::<Db>()?, &symbols)
+        .await
+        .map_err(ApiError::from)
+        .extend()?;
+    let mut companies: HashMap<Symbol, Company> = registered
+        .companies
+        .into_iter()
+        .map(|(symbol, record)| (symbol.clone(), Company::stored(symbol, record)))
+        .collect();
+    for symbol in registered.unknown {
+        companies.insert(symbol.clone(), Company::not_found(symbol));
+    }
+    Ok(companies)
+}
+
 /// A listed company and its financial statements.
 pub struct Company {
     symbol: Symbol,
-    /// `None` while the company is not in the database yet.
+    /// `None` when the company is not stored.
     record: Option<CompanyRecord>,
+    /// True when the securities master does not list the symbol.
+    unlisted: bool,
+}
+
+impl Company {
+    pub fn stored(symbol: Symbol, record: CompanyRecord) -> Self {
+        Self {
+            symbol,
+            record: Some(record),
+            unlisted: false,
+        }
+    }
+
+    fn pending(symbol: Symbol) -> Self {
+        Self {
+            symbol,
+            record: None,
+            unlisted: false,
+        }
+    }
+
+    fn not_found(symbol: Symbol) -> Self {
+        Self {
+            symbol,
+            record: None,
+            unlisted: true,
+        }
+    }
+
+    fn clone_of(other: &Self) -> Self {
+        Self {
+            symbol: other.symbol.clone(),
+            record: other.record.clone(),
+            unlisted: other.unlisted,
+        }
+    }
 }
 
 #[Object]
@@ -131,14 +214,24 @@ impl Company {
     }
 
     async fn status(&self) -> CompanyStatus {
-        self.record
-            .as_ref()
-            .map_or(CompanyStatus::Pending, |record| record.status)
+        match &self.record {
+            Some(record) => record.status,
+            None if self.unlisted => CompanyStatus::NotFound,
+            None => CompanyStatus::Pending,
+        }
     }
 
     /// Why the company is `FAILED` or `NOT_FOUND`.
     async fn status_reason(&self) -> Option<&str> {
         self.record.as_ref()?.status_reason.as_deref()
+    }
+
+    /// The newest request to ingest this company, if any was made through the API.
+    async fn registration(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Registration>> {
+        if self.record.is_none() {
+            return Ok(None);
+        }
+        load_registration(ctx, &self.symbol).await
     }
 
     /// When the statements were last stored from the provider.

@@ -1,6 +1,9 @@
 //! Error policy for GraphQL. Every error a client sees carries a stable `extensions.code`:
 //!
 //! - `BAD_USER_INPUT`: an argument is invalid (symbol syntax, list too long, range reversed).
+//! - `NOT_FOUND`: the symbol is not a listed (or stored) company.
+//! - `FORBIDDEN`: an admin operation without the admin token.
+//! - `RATE_LIMITED`: too many new registrations from this client; retry later.
 //! - `SERVICE_UNAVAILABLE`: the database cannot be reached; retry later.
 //! - `INTERNAL_SERVER_ERROR`: anything else; details are logged, never returned.
 //! - `GRAPHQL_PARSE_FAILED` / `GRAPHQL_VALIDATION_FAILED`: the document itself is rejected,
@@ -24,6 +27,12 @@ use crate::domain::InvalidSymbol;
 pub enum ApiError {
     #[error("{0}")]
     BadUserInput(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("this operation needs the admin token")]
+    Forbidden,
+    #[error("too many new registrations from this client; try again in a minute")]
+    RateLimited,
     #[error("the database is unavailable; try again shortly")]
     ServiceUnavailable,
     #[error("internal server error")]
@@ -34,6 +43,9 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadUserInput(_) => "BAD_USER_INPUT",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::Forbidden => "FORBIDDEN",
+            Self::RateLimited => "RATE_LIMITED",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::Internal => "INTERNAL_SERVER_ERROR",
         }

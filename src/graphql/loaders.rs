@@ -11,6 +11,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use super::ApiError;
+use super::registration::RegistrationLoader;
 use crate::db::Db;
 use crate::db::companies::{self, CompanyRecord};
 use crate::db::statements::StatementKind;
@@ -20,6 +21,10 @@ use crate::domain::{BalanceSheetItems, CashFlowItems, IncomeStatementItems, Stat
 pub fn with_loaders(request: async_graphql::Request, db: &Db) -> async_graphql::Request {
     request
         .data(DataLoader::new(CompanyLoader(db.clone()), tokio::spawn))
+        .data(DataLoader::new(
+            RegistrationLoader(db.clone()),
+            tokio::spawn,
+        ))
         .data(StatementLoader::<IncomeStatementItems>::data_loader(db))
         .data(StatementLoader::<BalanceSheetItems>::data_loader(db))
         .data(StatementLoader::<CashFlowItems>::data_loader(db))

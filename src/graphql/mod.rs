@@ -5,12 +5,14 @@ mod company;
 mod error;
 mod listing;
 mod loaders;
+mod registration;
 
 use async_graphql::extensions::Tracing;
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 pub use error::ApiError;
 pub use loaders::with_loaders;
+pub use registration::{Caller, RegistrationLimiter};
 
 use crate::db::Db;
 
@@ -24,11 +26,15 @@ pub const MAX_COMPLEXITY: usize = 50_000;
 #[derive(MergedObject, Default)]
 pub struct Query(company::CompanyQuery, listing::ListingQuery);
 
-pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+#[derive(MergedObject, Default)]
+pub struct Mutation(registration::RegistrationMutation);
 
-/// The schema with everything resolvers need: the database pool as schema data.
-pub fn build_schema(db: Db) -> AppSchema {
-    builder().data(db).finish()
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// The schema with everything resolvers need as schema data: the database pool and the
+/// registration rate limiter. The caller (`Caller`) is request data, set by the HTTP layer.
+pub fn build_schema(db: Db, limiter: RegistrationLimiter) -> AppSchema {
+    builder().data(db).data(limiter).finish()
 }
 
 /// The schema definition in SDL, as committed in `schema.graphql`.
@@ -36,8 +42,8 @@ pub fn sdl() -> String {
     builder().finish().sdl()
 }
 
-fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .extension(Tracing)
         .extension(error::ErrorCodes)
         .limit_depth(MAX_DEPTH)

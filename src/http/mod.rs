@@ -11,6 +11,8 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+use secrecy::SecretString;
+
 use crate::config::HttpSettings;
 use crate::db::Db;
 use crate::graphql::AppSchema;
@@ -23,6 +25,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct AppState {
     pub db: Db,
     pub schema: AppSchema,
+    pub admin_token: Option<SecretString>,
 }
 
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {

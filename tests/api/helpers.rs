@@ -4,7 +4,9 @@ use std::ops::RangeInclusive;
 use std::str::FromStr;
 
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
-use finstage::config::{DatabaseSettings, HttpSettings, ServeSettings};
+use std::num::NonZeroU32;
+
+use finstage::config::{ApiSettings, DatabaseSettings, HttpSettings, ServeSettings};
 use finstage::db::companies::{self, CompanyProfile};
 use finstage::db::listings::{self, Listing};
 use finstage::db::statements::StatementKind;
@@ -16,6 +18,10 @@ use finstage::domain::{
 use finstage::startup::Application;
 use secrecy::SecretString;
 use serde_json::{Value, json};
+
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+/// Generous enough for every test but the one that exhausts it.
+pub const REGISTRATIONS_PER_MINUTE: u32 = 150;
 
 /// The MariaDB server tests create their databases on (no database name).
 pub fn test_server_url() -> String {
@@ -106,6 +112,10 @@ async fn spawn_app_on(url: String, database: Option<TestDb>, cors: Vec<String>) 
         http: HttpSettings {
             listen_addr: "127.0.0.1:0".parse().expect("valid address"),
             cors_allowed_origins: cors,
+        },
+        api: ApiSettings {
+            admin_token: Some(SecretString::from(ADMIN_TOKEN)),
+            registrations_per_minute: NonZeroU32::new(REGISTRATIONS_PER_MINUTE).expect("non-zero"),
         },
     };
     let app = Application::build(&settings).await.expect("build app");

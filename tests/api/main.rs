@@ -13,4 +13,5 @@ mod http;
 mod import;
 mod limits;
 mod normalization;
+mod registration;
 mod search;

@@ -1,0 +1,203 @@
+//! Missing companies become PENDING with one durable registration request (the outbox).
+
+use finstage::db::registrations;
+use finstage::domain::{FiscalPeriod, Symbol};
+use serde_json::{Value, json};
+
+use crate::helpers::{ADMIN_TOKEN, REGISTRATIONS_PER_MINUTE, TestApp, spawn_app, synthetic};
+
+async fn requests_for(app: &TestApp, symbol: &str) -> Vec<registrations::RegistrationRecord> {
+    let symbol = Symbol::parse(symbol).expect("symbol");
+    let mut conn = app.conn().await;
+    registrations::by_symbols(&mut conn, &[symbol])
+        .await
+        .expect("registrations")
+}
+
+fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}
+
+const COMPANY: &str = "query ($s: String!) { company(symbol: $s) { symbol status registration { id state requestedAt publishedAt } } }";
+
+#[tokio::test]
+async fn a_missing_company_is_pending_with_one_queued_request() {
+    let app = spawn_app().await;
+
+    let body = app.graphql(COMPANY, json!({ "s": "nvda" })).await;
+
+    assert!(body.get("errors").is_none(), "{body}");
+    let company = &body["data"]["company"];
+    assert_eq!(company["status"], "PENDING");
+    assert_eq!(company["registration"]["state"], "QUEUED");
+    assert!(company["registration"]["requestedAt"].is_string());
+    assert!(company["registration"]["publishedAt"].is_null());
+    let stored = requests_for(&app, "NVDA").await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(company["registration"]["id"], stored[0].id.to_string());
+
+    // Asking again finds the same company and the same open request.
+    let again = app.graphql(COMPANY, json!({ "s": "NVDA" })).await;
+    assert_eq!(
+        again["data"]["company"]["registration"]["id"],
+        company["registration"]["id"]
+    );
+    assert_eq!(requests_for(&app, "NVDA").await.len(), 1);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_queries_create_exactly_one_open_request() {
+    let app = spawn_app().await;
+
+    let answers = futures_util::future::join_all(
+        (0..50).map(|_| app.graphql(COMPANY, json!({ "s": "TSLA" }))),
+    )
+    .await;
+
+    for body in &answers {
+        assert!(body.get("errors").is_none(), "{body}");
+        assert_eq!(body["data"]["company"]["status"], "PENDING");
+    }
+    let ids: std::collections::HashSet<&Value> = answers
+        .iter()
+        .map(|b| &b["data"]["company"]["registration"]["id"])
+        .collect();
+    assert_eq!(
+        ids.len(),
+        1,
+        "{ids:?} {:?}",
+        answers
+            .iter()
+            .filter(|b| b["data"]["company"]["registration"].is_null())
+            .collect::<Vec<_>>()
+    );
+    let stored = requests_for(&app, "TSLA").await;
+    assert_eq!(stored.len(), 1, "{stored:?}");
+}
+
+#[tokio::test]
+async fn a_symbol_missing_from_loaded_listings_is_not_found_and_queues_nothing() {
+    let app = spawn_app().await;
+    app.seed_listings(&[("AAPL", "Apple Inc.")]).await;
+
+    let body = app
+        .graphql(
+            "{ companies(symbols: [\"AAPL\", \"NOPE\"]) { symbol status registration { state } } }",
+            json!({}),
+        )
+        .await;
+
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(
+        body["data"]["companies"],
+        json!([
+            { "symbol": "AAPL", "status": "PENDING", "registration": { "state": "QUEUED" } },
+            { "symbol": "NOPE", "status": "NOT_FOUND", "registration": null },
+        ])
+    );
+    assert!(requests_for(&app, "NOPE").await.is_empty());
+
+    let body = app
+        .graphql(
+            "mutation { requestRegistration(symbol: \"NOPE\") { status } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&body), "NOT_FOUND", "{body}");
+}
+
+#[tokio::test]
+async fn request_registration_is_idempotent() {
+    let app = spawn_app().await;
+    let mutation = "mutation { requestRegistration(symbol: \"amd\") { symbol status registration { id state } } }";
+
+    let first = app.graphql(mutation, json!({})).await;
+    let second = app.graphql(mutation, json!({})).await;
+
+    assert!(first.get("errors").is_none(), "{first}");
+    assert_eq!(first["data"]["requestRegistration"]["status"], "PENDING");
+    assert_eq!(first["data"], second["data"]);
+    assert_eq!(requests_for(&app, "AMD").await.len(), 1);
+
+    let invalid = app
+        .graphql(
+            "mutation { requestRegistration(symbol: \"not valid\") { status } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&invalid), "BAD_USER_INPUT");
+}
+
+async fn refresh(app: &TestApp, symbol: &str, token: Option<&str>) -> Value {
+    let mut request = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": format!("mutation {{ refreshCompany(symbol: \"{symbol}\") {{ status registration {{ state }} }} }}") }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+#[tokio::test]
+async fn refresh_company_needs_the_admin_token_and_a_stored_company() {
+    let app = spawn_app().await;
+    app.seed_company("AAPL", &synthetic(2023..=2023, &[FiscalPeriod::Fy]))
+        .await;
+
+    assert_eq!(code(&refresh(&app, "AAPL", None).await), "FORBIDDEN");
+    assert_eq!(
+        code(&refresh(&app, "AAPL", Some("wrong-token")).await),
+        "FORBIDDEN"
+    );
+    assert!(requests_for(&app, "AAPL").await.is_empty());
+
+    let body = refresh(&app, "AAPL", Some(ADMIN_TOKEN)).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(
+        body["data"]["refreshCompany"],
+        json!({ "status": "READY", "registration": { "state": "QUEUED" } })
+    );
+    refresh(&app, "AAPL", Some(ADMIN_TOKEN)).await;
+    assert_eq!(
+        requests_for(&app, "AAPL").await.len(),
+        1,
+        "one open request at a time"
+    );
+
+    assert_eq!(
+        code(&refresh(&app, "MSFT", Some(ADMIN_TOKEN)).await),
+        "NOT_FOUND"
+    );
+}
+
+#[tokio::test]
+async fn new_registrations_beyond_the_per_client_limit_are_rate_limited() {
+    let app = spawn_app().await;
+    let batch = |from: u32, count: u32| -> Vec<String> {
+        (from..from + count).map(|i| format!("N{i:04}")).collect()
+    };
+    let query = "query ($s: [String!]!) { companies(symbols: $s) { status } }";
+
+    let first = app.graphql(query, json!({ "s": batch(0, 100) })).await;
+    assert!(first.get("errors").is_none(), "{first}");
+    let over = REGISTRATIONS_PER_MINUTE - 100 + 1;
+    let second = app.graphql(query, json!({ "s": batch(100, over) })).await;
+
+    assert_eq!(code(&second), "RATE_LIMITED", "{second}");
+    assert!(
+        requests_for(&app, "N0100").await.is_empty(),
+        "nothing queued when limited"
+    );
+    // Known companies cost nothing: asking again for the first batch still works.
+    let again = app.graphql(query, json!({ "s": batch(0, 100) })).await;
+    assert!(again.get("errors").is_none(), "{again}");
+}
