@@ -58,6 +58,40 @@ pub struct ApiSettings {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct KafkaSettings {
+    /// Bootstrap brokers, comma-separated `host:port`.
+    #[arg(long, env = "KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
+    pub brokers: String,
+    /// Topic the relay publishes registration requests to (key = symbol).
+    #[arg(
+        long,
+        env = "KAFKA_REQUEST_TOPIC",
+        default_value = "financial.statement.request"
+    )]
+    pub request_topic: String,
+    /// Topic ingestion outcomes are published to.
+    #[arg(
+        long,
+        env = "KAFKA_RESULT_TOPIC",
+        default_value = "financial.statement.result"
+    )]
+    pub result_topic: String,
+    /// Dead-letter topic for requests that cannot be processed.
+    #[arg(
+        long,
+        env = "KAFKA_DLQ_TOPIC",
+        default_value = "financial.statement.request.dlq"
+    )]
+    pub dlq_topic: String,
+    /// Partitions for topics the service creates.
+    #[arg(long, env = "KAFKA_TOPIC_PARTITIONS", default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..))]
+    pub topic_partitions: i32,
+    /// Replication factor for topics the service creates (3 on a production cluster).
+    #[arg(long, env = "KAFKA_REPLICATION_FACTOR", default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..))]
+    pub replication_factor: i32,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct ServeSettings {
     #[command(flatten)]
     pub database: DatabaseSettings,
@@ -65,6 +99,11 @@ pub struct ServeSettings {
     pub http: HttpSettings,
     #[command(flatten)]
     pub api: ApiSettings,
+    #[command(flatten)]
+    pub kafka: KafkaSettings,
+    /// Run the outbox relay (publishing registration requests to Kafka) in this process.
+    #[arg(long, env = "RELAY_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub relay_enabled: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,6 +8,7 @@ pub mod domain;
 pub mod graphql;
 pub mod http;
 pub mod ingestion;
+pub mod kafka;
 pub mod registration;
 pub mod startup;
 pub mod telemetry;

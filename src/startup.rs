@@ -9,11 +9,14 @@ use crate::config::ServeSettings;
 use crate::db::{Db, DbError};
 use crate::graphql::{RegistrationLimiter, build_schema};
 use crate::http::{AppState, router};
+use crate::registration::relay::Relay;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
     Database(#[from] DbError),
+    #[error("cannot configure the Kafka producer: {0}")]
+    Kafka(#[from] rdkafka::error::KafkaError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -25,6 +28,7 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     db: Db,
+    relay: Option<Relay>,
 }
 
 impl Application {
@@ -35,15 +39,21 @@ impl Application {
             db: db.clone(),
             schema: build_schema(db.clone(), limiter),
             admin_token: settings.api.admin_token.clone(),
+            metrics: crate::telemetry::metrics(),
         };
         let addr = settings.http.listen_addr;
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
+        let relay = match settings.relay_enabled {
+            true => Some(Relay::new(db.clone(), settings.kafka.clone())?),
+            false => None,
+        };
         Ok(Self {
             listener,
             router: router(state, &settings.http),
             db,
+            relay,
         })
     }
 
@@ -56,14 +66,21 @@ impl Application {
         &self.db
     }
 
+    /// Serves until SIGTERM or Ctrl-C; the relay runs beside it. Stopping the relay mid-round
+    /// is safe: unmarked requests are published again by the next relay.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(addr = ?self.listener.local_addr().ok(), "serving GraphQL at /graphql");
+        let relay = self.relay.map(|relay| tokio::spawn(relay.run()));
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
-            .await
+            .await;
+        if let Some(relay) = relay {
+            relay.abort();
+        }
+        served
     }
 }
 

@@ -1,4 +1,5 @@
-//! Probes for orchestrators: liveness (`/healthz`) and readiness (`/readyz`, checks MySQL).
+//! Probes for orchestrators: liveness (`/healthz`), readiness (`/readyz`, checks MySQL), and
+//! Prometheus metrics (`/metrics`).
 
 use axum::Json;
 use axum::extract::State;
@@ -21,5 +22,15 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
                 Json(json!({ "status": "unavailable", "database": "unreachable" })),
             )
         }
+    }
+}
+
+pub async fn metrics(State(state): State<AppState>) -> (StatusCode, String) {
+    match &state.metrics {
+        Some(handle) => (StatusCode::OK, handle.render()),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics recorder not installed\n".into(),
+        ),
     }
 }

@@ -1,4 +1,4 @@
-//! HTTP transport (axum): the route table, GraphQL endpoint, GraphiQL and health probes,
+//! HTTP transport (axum): the route table, GraphQL endpoint, GraphiQL, health probes, metrics,
 //! with request tracing, CORS and a body size limit around them.
 
 mod graphql;
@@ -11,6 +11,7 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::SecretString;
 
 use crate::config::HttpSettings;
@@ -26,6 +27,7 @@ pub struct AppState {
     pub db: Db,
     pub schema: AppSchema,
     pub admin_token: Option<SecretString>,
+    pub metrics: Option<PrometheusHandle>,
 }
 
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
@@ -33,6 +35,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(cors(&settings.cors_allowed_origins))
         .layer(TraceLayer::new_for_http())

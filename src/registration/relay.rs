@@ -1,1 +1,157 @@
-//! placeholder
+//! The outbox relay, run inside `serve`: hands open registration requests to Kafka
+//! (`KAFKA_REQUEST_TOPIC`, key = symbol) and marks them published only after the broker
+//! acknowledged. Rows are claimed with `SELECT … FOR UPDATE SKIP LOCKED`, so several gateways
+//! never publish the same row at once. A crash between publish and mark republishes the row
+//! later: delivery is at least once, and consumers deduplicate by `requestId`.
+
+use std::time::Duration;
+
+use diesel_async::AsyncConnection;
+use rdkafka::error::KafkaError;
+use rdkafka::producer::FutureProducer;
+
+use crate::config::KafkaSettings;
+use crate::db::registrations::{self, RegistrationRecord};
+use crate::db::{Db, DbError};
+use crate::kafka::{self, RegistrationMessage};
+
+/// Requests claimed per round trip.
+const BATCH_SIZE: i64 = 100;
+/// Pause when the outbox is empty.
+const IDLE_POLL: Duration = Duration::from_millis(200);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("kafka: {0}")]
+    Kafka(#[from] KafkaError),
+    #[error("cannot encode message: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+impl From<diesel::result::Error> for RelayError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Database(error.into())
+    }
+}
+
+pub struct Relay {
+    db: Db,
+    producer: FutureProducer,
+    settings: KafkaSettings,
+}
+
+/// What one relay round did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RelayRound {
+    pub published: usize,
+    pub failed: usize,
+}
+
+impl Relay {
+    pub fn new(db: Db, settings: KafkaSettings) -> Result<Self, KafkaError> {
+        Ok(Self {
+            producer: kafka::producer(&settings)?,
+            db,
+            settings,
+        })
+    }
+
+    /// Relays forever, backing off exponentially (up to 30 s) while Kafka or MySQL is down.
+    pub async fn run(self) {
+        let mut backoff = IDLE_POLL;
+        let mut topics_ready = false;
+        loop {
+            if !topics_ready {
+                match kafka::ensure_topics(&self.settings).await {
+                    Ok(()) => topics_ready = true,
+                    Err(error) => {
+                        tracing::warn!(%error, retry_in_ms = backoff.as_millis(), "kafka topics not ready");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                        continue;
+                    }
+                }
+            }
+            match self.relay_round().await {
+                Ok(RelayRound {
+                    published: 0,
+                    failed: 0,
+                }) => {
+                    backoff = IDLE_POLL;
+                    tokio::time::sleep(IDLE_POLL).await;
+                }
+                Ok(RelayRound { failed: 0, .. }) => backoff = IDLE_POLL,
+                Ok(RelayRound { failed, .. }) => {
+                    tracing::warn!(
+                        failed,
+                        retry_in_ms = backoff.as_millis(),
+                        "some requests not published"
+                    );
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    topics_ready = false;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, retry_in_ms = backoff.as_millis(), "relay round failed");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+
+    /// Claims a batch of unpublished requests, publishes them and marks the acknowledged ones.
+    #[tracing::instrument(name = "relay_round", skip_all)]
+    pub async fn relay_round(&self) -> Result<RelayRound, RelayError> {
+        let mut conn = self.db.conn().await?;
+        let round = conn
+            .transaction(async |conn| {
+                let claimed = registrations::lock_unpublished(conn, BATCH_SIZE).await?;
+                let mut round = RelayRound::default();
+                let mut acknowledged = Vec::with_capacity(claimed.len());
+                let sends = claimed.iter().map(|request| self.publish(request));
+                for (request, sent) in claimed
+                    .iter()
+                    .zip(futures_util::future::join_all(sends).await)
+                {
+                    match sent {
+                        Ok(()) => acknowledged.push(request.id),
+                        Err(error) => {
+                            tracing::debug!(%error, symbol = %request.symbol, "publish failed");
+                            round.failed += 1;
+                        }
+                    }
+                }
+                registrations::mark_published(conn, &acknowledged).await?;
+                round.published = acknowledged.len();
+                Ok::<_, RelayError>(round)
+            })
+            .await?;
+        metrics::counter!("finstage_registrations_published_total")
+            .increment(round.published as u64);
+        let backlog = registrations::count_unpublished(&mut conn).await?;
+        metrics::gauge!("finstage_outbox_backlog").set(backlog as f64);
+        Ok(round)
+    }
+
+    /// Publishes one request without marking it (the first half of a round).
+    pub async fn publish(&self, request: &RegistrationRecord) -> Result<(), RelayError> {
+        let message = RegistrationMessage {
+            symbol: request.symbol.clone(),
+            request_id: Some(request.id.to_string()),
+            requested_at: Some(request.requested_at.and_utc()),
+        };
+        let payload = serde_json::to_vec(&message)?;
+        kafka::publish(
+            &self.producer,
+            &self.settings.request_topic,
+            &request.symbol,
+            &payload,
+        )
+        .await?;
+        Ok(())
+    }
+}

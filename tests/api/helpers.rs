@@ -6,7 +6,7 @@ use std::str::FromStr;
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 use std::num::NonZeroU32;
 
-use finstage::config::{ApiSettings, DatabaseSettings, HttpSettings, ServeSettings};
+use finstage::config::{ApiSettings, DatabaseSettings, HttpSettings, KafkaSettings, ServeSettings};
 use finstage::db::companies::{self, CompanyProfile};
 use finstage::db::listings::{self, Listing};
 use finstage::db::statements::StatementKind;
@@ -63,6 +63,18 @@ impl Drop for TestDb {
             runtime.block_on(async {
                 let mut admin =
                     AsyncMysqlConnection::establish(&format!("{}/test", test_server_url())).await?;
+                // The app's tasks stop with the test's runtime, possibly mid-transaction: end
+                // their sessions so DROP DATABASE does not wait on their locks.
+                let sessions: Vec<SessionId> =
+                    diesel::sql_query("SELECT id FROM information_schema.processlist WHERE db = ?")
+                        .bind::<diesel::sql_types::Text, _>(&name)
+                        .load(&mut admin)
+                        .await?;
+                for session in sessions {
+                    let _ = diesel::sql_query(format!("KILL {}", session.id))
+                        .execute(&mut admin)
+                        .await;
+                }
                 diesel::sql_query(format!("DROP DATABASE IF EXISTS `{name}`"))
                     .execute(&mut admin)
                     .await?;
@@ -77,6 +89,12 @@ impl Drop for TestDb {
     }
 }
 
+#[derive(diesel::QueryableByName)]
+struct SessionId {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
 pub struct TestApp {
     pub address: String,
     pub db: Db,
@@ -87,22 +105,51 @@ pub struct TestApp {
 pub async fn spawn_app() -> TestApp {
     let database = TestDb::create().await;
     let url = database.url.clone();
-    spawn_app_on(url, Some(database), Vec::new()).await
+    spawn_app_on(url, Some(database), Vec::new(), None).await
 }
 
 /// The gateway pointed at a database URL nothing listens on.
 pub async fn spawn_app_without_database() -> TestApp {
-    spawn_app_on("mysql://root@127.0.0.1:1/finstage".into(), None, Vec::new()).await
+    spawn_app_on(
+        "mysql://root@127.0.0.1:1/finstage".into(),
+        None,
+        Vec::new(),
+        None,
+    )
+    .await
 }
 
 pub async fn spawn_app_with_cors(origins: &[&str]) -> TestApp {
     let database = TestDb::create().await;
     let url = database.url.clone();
     let origins = origins.iter().map(|o| o.to_string()).collect();
-    spawn_app_on(url, Some(database), origins).await
+    spawn_app_on(url, Some(database), origins, None).await
 }
 
-async fn spawn_app_on(url: String, database: Option<TestDb>, cors: Vec<String>) -> TestApp {
+pub fn test_kafka_settings(brokers: &str, topic_suffix: &str) -> KafkaSettings {
+    KafkaSettings {
+        brokers: brokers.to_owned(),
+        request_topic: format!("test.request.{topic_suffix}"),
+        result_topic: format!("test.result.{topic_suffix}"),
+        dlq_topic: format!("test.dlq.{topic_suffix}"),
+        topic_partitions: 1,
+        replication_factor: 1,
+    }
+}
+
+/// The gateway with its outbox relay publishing to `kafka`.
+pub async fn spawn_app_with_kafka(kafka: KafkaSettings) -> TestApp {
+    let database = TestDb::create().await;
+    let url = database.url.clone();
+    spawn_app_on(url, Some(database), Vec::new(), Some(kafka)).await
+}
+
+async fn spawn_app_on(
+    url: String,
+    database: Option<TestDb>,
+    cors: Vec<String>,
+    kafka: Option<KafkaSettings>,
+) -> TestApp {
     let settings = ServeSettings {
         database: DatabaseSettings {
             url: SecretString::from(url),
@@ -113,6 +160,10 @@ async fn spawn_app_on(url: String, database: Option<TestDb>, cors: Vec<String>) 
             listen_addr: "127.0.0.1:0".parse().expect("valid address"),
             cors_allowed_origins: cors,
         },
+        kafka: kafka
+            .clone()
+            .unwrap_or_else(|| test_kafka_settings("127.0.0.1:9", "unused")),
+        relay_enabled: kafka.is_some(),
         api: ApiSettings {
             admin_token: Some(SecretString::from(ADMIN_TOKEN)),
             registrations_per_minute: NonZeroU32::new(REGISTRATIONS_PER_MINUTE).expect("non-zero"),

@@ -5,6 +5,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod batching;
+mod broker;
 mod cli;
 mod company;
 mod errors;
@@ -13,5 +14,6 @@ mod http;
 mod import;
 mod limits;
 mod normalization;
+mod outbox;
 mod registration;
 mod search;

@@ -1,0 +1,166 @@
+//! The outbox relay against a real Kafka-protocol broker: delivery, broker outages and
+//! crashes between publishing and marking.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use finstage::db::registrations;
+use finstage::domain::Symbol;
+use finstage::registration::relay::Relay;
+use serde_json::json;
+
+use crate::broker::{TestBroker, consume};
+use crate::helpers::{TestApp, spawn_app_with_kafka, test_kafka_settings};
+
+const PENDING: &str = "query ($s: String!) { company(symbol: $s) { status registration { id } } }";
+
+async fn wait_until_published(app: &TestApp, symbols: &[&str], timeout: Duration) {
+    let symbols: Vec<Symbol> = symbols
+        .iter()
+        .map(|s| Symbol::parse(s).expect("symbol"))
+        .collect();
+    let deadline = Instant::now() + timeout;
+    loop {
+        let mut conn = app.conn().await;
+        let records = registrations::by_symbols(&mut conn, &symbols)
+            .await
+            .expect("requests");
+        if records.len() == symbols.len() && records.iter().all(|r| r.published_at.is_some()) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "not all published: {records:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_pending_company_is_published_with_its_symbol_as_key() {
+    let broker = TestBroker::started().await;
+    let kafka = test_kafka_settings(
+        &broker.brokers(),
+        &uuid::Uuid::new_v4().simple().to_string(),
+    );
+    let app = spawn_app_with_kafka(kafka.clone()).await;
+
+    let body = app.graphql(PENDING, json!({ "s": "nvda" })).await;
+    assert_eq!(body["data"]["company"]["status"], "PENDING", "{body}");
+    let request_id = body["data"]["company"]["registration"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+
+    let messages = consume(
+        &broker.brokers(),
+        &kafka.request_topic,
+        1,
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let (key, message) = &messages[0];
+    assert_eq!(key, "NVDA");
+    assert_eq!(message.symbol, "NVDA");
+    assert_eq!(message.request_id.as_deref(), Some(request_id.as_str()));
+    assert!(message.requested_at.is_some());
+    wait_until_published(&app, &["NVDA"], Duration::from_secs(10)).await;
+
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        metrics.contains("finstage_registrations_requested_total"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("finstage_registrations_published_total"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("finstage_outbox_backlog 0"), "{metrics}");
+}
+
+#[tokio::test]
+async fn requests_made_while_kafka_is_down_are_published_when_it_returns() {
+    let mut broker = TestBroker::reserve();
+    let kafka = test_kafka_settings(
+        &broker.brokers(),
+        &uuid::Uuid::new_v4().simple().to_string(),
+    );
+    let app = spawn_app_with_kafka(kafka.clone()).await;
+
+    for symbol in ["AAA", "BBB", "CCC"] {
+        let started = Instant::now();
+        let body = app.graphql(PENDING, json!({ "s": symbol })).await;
+        println!(
+            "PENDING with the broker down answered in {:?}",
+            started.elapsed()
+        );
+        assert!(body.get("errors").is_none(), "{body}");
+        assert_eq!(body["data"]["company"]["status"], "PENDING");
+    }
+    let mut conn = app.conn().await;
+    assert_eq!(
+        registrations::count_unpublished(&mut conn)
+            .await
+            .expect("backlog"),
+        3
+    );
+
+    broker.start().await;
+
+    let messages = consume(
+        &broker.brokers(),
+        &kafka.request_topic,
+        3,
+        Duration::from_secs(60),
+    )
+    .await;
+    let keys: BTreeSet<&str> = messages.iter().map(|(key, _)| key.as_str()).collect();
+    assert_eq!(keys, BTreeSet::from(["AAA", "BBB", "CCC"]), "{messages:?}");
+    wait_until_published(&app, &["AAA", "BBB", "CCC"], Duration::from_secs(30)).await;
+}
+
+#[tokio::test]
+async fn a_crash_between_publishing_and_marking_duplicates_but_never_loses() {
+    let broker = TestBroker::started().await;
+    let kafka = test_kafka_settings(
+        &broker.brokers(),
+        &uuid::Uuid::new_v4().simple().to_string(),
+    );
+    // The app's own relay stays off: this test drives relay rounds itself.
+    let app = crate::helpers::spawn_app().await;
+    app.graphql(PENDING, json!({ "s": "CRSH" })).await;
+    finstage::kafka::ensure_topics(&kafka)
+        .await
+        .expect("topics");
+    let relay = Relay::new(app.db.clone(), kafka.clone()).expect("relay");
+    let symbol = Symbol::parse("CRSH").expect("symbol");
+    let request = {
+        let mut conn = app.conn().await;
+        registrations::by_symbols(&mut conn, &[symbol])
+            .await
+            .expect("request")
+            .remove(0)
+    };
+
+    // A relay that published and then died before marking the row.
+    relay.publish(&request).await.expect("publish");
+    // The next relay round finds the row unmarked and publishes it again.
+    let round = relay.relay_round().await.expect("relay round");
+
+    assert_eq!(round.published, 1);
+    wait_until_published(&app, &["CRSH"], Duration::from_secs(5)).await;
+    let messages = consume(
+        &broker.brokers(),
+        &kafka.request_topic,
+        2,
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    let expected_id = request.id.to_string();
+    assert!(
+        messages
+            .iter()
+            .all(|(key, m)| key == "CRSH" && m.request_id.as_deref() == Some(expected_id.as_str()))
+    );
+    // Nothing left to publish: a third round sends nothing.
+    assert_eq!(relay.relay_round().await.expect("round").published, 0);
+}
