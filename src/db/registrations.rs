@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel_async::{AsyncMysqlConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 
 use crate::db::schema::registration_requests as requests;
 use crate::domain::{RegistrationState, Symbol};
@@ -55,30 +55,62 @@ pub async fn by_symbols(
         .await
 }
 
-/// Locks up to `limit` requests not yet handed to Kafka, skipping rows another relay holds.
-/// Call inside a transaction; the locks last until it ends.
-pub async fn lock_unpublished(
+/// Claims up to `limit` requests not yet handed to Kafka for `lease`: rows another relay is
+/// claiming right now are skipped, and so are rows under an unexpired lease. The claim is
+/// one short READ COMMITTED transaction (record locks only, no gap locks), so it never
+/// holds up the inserts of new requests; publishing happens after it commits.
+pub async fn claim_unpublished(
     conn: &mut AsyncMysqlConnection,
     limit: i64,
+    lease: chrono::Duration,
 ) -> QueryResult<Vec<RegistrationRecord>> {
-    requests::table
-        .filter(requests::published_at.is_null())
-        .filter(requests::completed_at.is_null())
-        .order(requests::id)
-        .limit(limit)
-        .select(RegistrationRecord::as_select())
-        .for_update()
-        .skip_locked()
-        .load(conn)
-        .await
+    diesel::sql_query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        .execute(conn)
+        .await?;
+    conn.transaction(async |conn| {
+        let now = chrono::Utc::now().naive_utc();
+        let claimed: Vec<RegistrationRecord> = requests::table
+            .filter(requests::published_at.is_null())
+            .filter(requests::completed_at.is_null())
+            .filter(
+                requests::lease_expires_at
+                    .is_null()
+                    .or(requests::lease_expires_at.lt(now)),
+            )
+            .order(requests::id)
+            .limit(limit)
+            .select(RegistrationRecord::as_select())
+            .for_update()
+            .skip_locked()
+            .load(conn)
+            .await?;
+        if !claimed.is_empty() {
+            let ids: Vec<i64> = claimed.iter().map(|r| r.id).collect();
+            diesel::update(requests::table.filter(requests::id.eq_any(&ids)))
+                .set(requests::lease_expires_at.eq(Some(now + lease)))
+                .execute(conn)
+                .await?;
+        }
+        Ok(claimed)
+    })
+    .await
 }
 
 pub async fn mark_published(conn: &mut AsyncMysqlConnection, ids: &[i64]) -> QueryResult<usize> {
     diesel::update(requests::table.filter(requests::id.eq_any(ids)))
         .set((
             requests::published_at.eq(Some(chrono::Utc::now().naive_utc())),
+            requests::lease_expires_at.eq(None::<NaiveDateTime>),
             requests::state.eq(RegistrationState::Published),
         ))
+        .execute(conn)
+        .await
+}
+
+/// Ends the lease of requests that could not be published, so the next round retries them.
+pub async fn release(conn: &mut AsyncMysqlConnection, ids: &[i64]) -> QueryResult<usize> {
+    diesel::update(requests::table.filter(requests::id.eq_any(ids)))
+        .set(requests::lease_expires_at.eq(None::<NaiveDateTime>))
         .execute(conn)
         .await
 }

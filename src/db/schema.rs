@@ -26,6 +26,7 @@ diesel::table! {
         last_error -> Nullable<Varchar>,
         requested_at -> Datetime,
         published_at -> Nullable<Datetime>,
+        lease_expires_at -> Nullable<Datetime>,
         completed_at -> Nullable<Datetime>,
         open_symbol -> Nullable<Varchar>,
     }

@@ -1,12 +1,13 @@
 //! The outbox relay, run inside `serve`: hands open registration requests to Kafka
 //! (`KAFKA_REQUEST_TOPIC`, key = symbol) and marks them published only after the broker
-//! acknowledged. Rows are claimed with `SELECT … FOR UPDATE SKIP LOCKED`, so several gateways
-//! never publish the same row at once. A crash between publish and mark republishes the row
-//! later: delivery is at least once, and consumers deduplicate by `requestId`.
+//! acknowledged. Rows are claimed for a lease with `SELECT … FOR UPDATE SKIP LOCKED` in a
+//! short transaction, so several gateways never publish the same row at once, and no database
+//! lock is held while Kafka is slow or down (queries writing new requests never wait on it).
+//! A crash between publish and mark republishes the row once its lease expires: delivery is
+//! at least once, and consumers deduplicate by `requestId`.
 
 use std::time::Duration;
 
-use diesel_async::AsyncConnection;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::FutureProducer;
 
@@ -17,6 +18,8 @@ use crate::kafka::{self, RegistrationMessage};
 
 /// Requests claimed per round trip.
 const BATCH_SIZE: i64 = 100;
+/// How long a claimed request is reserved for its relay: longer than a delivery can take.
+const LEASE_SECS: i64 = 30;
 /// Pause when the outbox is empty.
 const IDLE_POLL: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -104,32 +107,36 @@ impl Relay {
     }
 
     /// Claims a batch of unpublished requests, publishes them and marks the acknowledged ones.
+    /// Requests that failed to publish are claimed again when their lease expires.
     #[tracing::instrument(name = "relay_round", skip_all)]
     pub async fn relay_round(&self) -> Result<RelayRound, RelayError> {
         let mut conn = self.db.conn().await?;
-        let round = conn
-            .transaction(async |conn| {
-                let claimed = registrations::lock_unpublished(conn, BATCH_SIZE).await?;
-                let mut round = RelayRound::default();
-                let mut acknowledged = Vec::with_capacity(claimed.len());
-                let sends = claimed.iter().map(|request| self.publish(request));
-                for (request, sent) in claimed
-                    .iter()
-                    .zip(futures_util::future::join_all(sends).await)
-                {
-                    match sent {
-                        Ok(()) => acknowledged.push(request.id),
-                        Err(error) => {
-                            tracing::debug!(%error, symbol = %request.symbol, "publish failed");
-                            round.failed += 1;
-                        }
-                    }
+        let lease = chrono::Duration::seconds(LEASE_SECS);
+        let claimed = registrations::claim_unpublished(&mut conn, BATCH_SIZE, lease).await?;
+        let mut round = RelayRound::default();
+        let mut acknowledged = Vec::with_capacity(claimed.len());
+        let mut unpublished = Vec::new();
+        let sends = claimed.iter().map(|request| self.publish(request));
+        for (request, sent) in claimed
+            .iter()
+            .zip(futures_util::future::join_all(sends).await)
+        {
+            match sent {
+                Ok(()) => acknowledged.push(request.id),
+                Err(error) => {
+                    tracing::debug!(%error, symbol = %request.symbol, "publish failed");
+                    unpublished.push(request.id);
                 }
-                registrations::mark_published(conn, &acknowledged).await?;
-                round.published = acknowledged.len();
-                Ok::<_, RelayError>(round)
-            })
-            .await?;
+            }
+        }
+        if !acknowledged.is_empty() {
+            registrations::mark_published(&mut conn, &acknowledged).await?;
+        }
+        if !unpublished.is_empty() {
+            registrations::release(&mut conn, &unpublished).await?;
+        }
+        round.published = acknowledged.len();
+        round.failed = unpublished.len();
         metrics::counter!("finstage_registrations_published_total")
             .increment(round.published as u64);
         let backlog = registrations::count_unpublished(&mut conn).await?;

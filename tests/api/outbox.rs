@@ -140,9 +140,17 @@ async fn a_crash_between_publishing_and_marking_duplicates_but_never_loses() {
             .remove(0)
     };
 
-    // A relay that published and then died before marking the row.
+    // A relay that claimed the row, published it and died before marking it; its lease has
+    // run out.
+    {
+        let mut conn = app.conn().await;
+        let claimed = registrations::claim_unpublished(&mut conn, 10, chrono::Duration::zero())
+            .await
+            .expect("claim");
+        assert_eq!(claimed, [request.clone()]);
+    }
     relay.publish(&request).await.expect("publish");
-    // The next relay round finds the row unmarked and publishes it again.
+    // The next relay round finds the row unmarked, its lease expired, and publishes it again.
     let round = relay.relay_round().await.expect("relay round");
 
     assert_eq!(round.published, 1);

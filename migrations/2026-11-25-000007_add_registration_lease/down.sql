@@ -1,0 +1,1 @@
+ALTER TABLE registration_requests DROP COLUMN lease_expires_at;
