@@ -2,6 +2,10 @@
 # Build: docker build -t finstage .   Run: docker run -e DATABASE_URL=... -p 8080:8080 finstage
 
 FROM rust:1.95-bookworm AS build
+# rdkafka builds librdkafka from source with cmake.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends cmake \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first, so source edits do not rebuild them.
 COPY Cargo.toml Cargo.lock ./

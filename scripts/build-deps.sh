@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs what the build needs beyond Rust: a C toolchain and cmake, for the librdkafka that
+# rdkafka compiles from source (Debian's librdkafka is too old to talk to current brokers).
+set -euo pipefail
+missing=()
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v cc >/dev/null 2>&1 || missing+=(build-essential)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
