@@ -45,10 +45,10 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
-        let relay = match settings.relay_enabled {
-            true => Some(Relay::new(db.clone(), settings.kafka.clone())?),
-            false => None,
-        };
+        let relay = settings
+            .relay_enabled
+            .then(|| Relay::new(db.clone(), settings.kafka.clone()))
+            .transpose()?;
         Ok(Self {
             listener,
             router: router(state, &settings.http),

@@ -91,7 +91,7 @@ impl CompanyQuery {
                 Some(record) => Company::stored(symbol, record.clone()),
                 None => registered
                     .get(&symbol)
-                    .map(Company::clone_of)
+                    .cloned()
                     .unwrap_or_else(|| Company::pending(symbol)),
             })
             .collect())
@@ -141,6 +141,7 @@ async fn register_missing(
 }
 
 /// A listed company and its financial statements.
+#[derive(Clone)]
 pub struct Company {
     symbol: Symbol,
     /// `None` when the company is not stored.
@@ -171,14 +172,6 @@ impl Company {
             symbol,
             record: None,
             unlisted: true,
-        }
-    }
-
-    fn clone_of(other: &Self) -> Self {
-        Self {
-            symbol: other.symbol.clone(),
-            record: other.record.clone(),
-            unlisted: other.unlisted,
         }
     }
 }

@@ -31,7 +31,7 @@ pub struct Registered {
 pub async fn register(db: &Db, symbols: &[Symbol]) -> Result<Registered, DbError> {
     let mut conn = db.conn().await?;
     let mut attempt = 1;
-    let (listed, unknown) = loop {
+    let (listed, unknown, opened) = loop {
         let result = conn
             .transaction(async |conn| register_in_transaction(conn, symbols).await)
             .await;
@@ -43,6 +43,7 @@ pub async fn register(db: &Db, symbols: &[Symbol]) -> Result<Registered, DbError
             result => break result?,
         }
     };
+    metrics::counter!("finstage_registrations_requested_total").increment(opened as u64);
     // Read after commit: inside the transaction, a row another request committed meanwhile
     // is invisible to the snapshot even though the upsert found it.
     let mut registered = Registered {
@@ -60,11 +61,11 @@ pub async fn register(db: &Db, symbols: &[Symbol]) -> Result<Registered, DbError
 }
 
 /// Splits `symbols` into listed and unknown ones and, for the listed, writes the `PENDING`
-/// companies and open requests.
+/// companies and open requests; returns both lists and how many requests it opened.
 async fn register_in_transaction(
     conn: &mut AsyncMysqlConnection,
     symbols: &[Symbol],
-) -> diesel::QueryResult<(Vec<Symbol>, Vec<Symbol>)> {
+) -> diesel::QueryResult<(Vec<Symbol>, Vec<Symbol>, usize)> {
     let texts: Vec<&str> = symbols.iter().map(Symbol::as_str).collect();
     let (listed, unknown): (Vec<Symbol>, Vec<Symbol>) = match listings::known(conn, &texts).await? {
         None => (symbols.to_vec(), Vec::new()),
@@ -73,12 +74,12 @@ async fn register_in_transaction(
             .cloned()
             .partition(|symbol| known.contains(symbol.as_str())),
     };
+    let mut opened = 0;
     if !listed.is_empty() {
         companies::insert_pending(conn, &listed).await?;
-        let opened = registrations::open_for(conn, &listed).await?;
-        metrics::counter!("finstage_registrations_requested_total").increment(opened as u64);
+        opened = registrations::open_for(conn, &listed).await?;
     }
-    Ok((listed, unknown))
+    Ok((listed, unknown, opened))
 }
 
 /// Makes sure a company is being ingested: registers it when absent, re-queues it when it
