@@ -172,3 +172,45 @@ async fn a_crash_between_publishing_and_marking_duplicates_but_never_loses() {
     // Nothing left to publish: a third round sends nothing.
     assert_eq!(relay.relay_round().await.expect("round").published, 0);
 }
+
+#[tokio::test]
+async fn two_relays_never_publish_the_same_request() {
+    let broker = TestBroker::started().await;
+    let kafka = test_kafka_settings(
+        &broker.brokers(),
+        &uuid::Uuid::new_v4().simple().to_string(),
+    );
+    let app = crate::helpers::spawn_app().await;
+    let symbols: Vec<String> = (0..40).map(|i| format!("R{i:03}")).collect();
+    app.graphql(
+        "query ($s: [String!]!) { companies(symbols: $s) { status } }",
+        json!({ "s": symbols }),
+    )
+    .await;
+    finstage::kafka::ensure_topics(&kafka)
+        .await
+        .expect("topics");
+    let first = Relay::new(app.db.clone(), kafka.clone()).expect("relay");
+    let second = Relay::new(app.db.clone(), kafka.clone()).expect("relay");
+
+    let mut published = 0;
+    while published < symbols.len() {
+        let (a, b) = tokio::join!(first.relay_round(), second.relay_round());
+        let (a, b) = (a.expect("first relay"), b.expect("second relay"));
+        assert_eq!(a.failed + b.failed, 0);
+        assert!(a.published + b.published > 0, "no progress");
+        published += a.published + b.published;
+    }
+
+    assert_eq!(published, symbols.len());
+    let messages = consume(
+        &broker.brokers(),
+        &kafka.request_topic,
+        41,
+        Duration::from_secs(10),
+    )
+    .await;
+    let keys: BTreeSet<&str> = messages.iter().map(|(key, _)| key.as_str()).collect();
+    assert_eq!(messages.len(), 40, "each request exactly once");
+    assert_eq!(keys.len(), 40);
+}
