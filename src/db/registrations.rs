@@ -20,9 +20,12 @@ pub struct RegistrationRecord {
     pub completed_at: Option<NaiveDateTime>,
 }
 
-/// Opens a `QUEUED` request for each symbol without an open one. The unique key on the
-/// generated `open_symbol` column makes this safe under concurrency: a second insert for a
-/// symbol with an open request is a no-op.
+/// Opens a `QUEUED` request for each symbol without an open one; returns how many it opened.
+/// The unique key on the generated `open_symbol` column makes this safe under concurrency: a
+/// second insert for a symbol with an open request is skipped. `INSERT IGNORE` rather than
+/// `ON DUPLICATE KEY UPDATE`, because the connection reports found rather than changed rows,
+/// which would count skipped duplicates as opened; the rows hold only a validated symbol
+/// and a constant state, so IGNORE has no other error to hide.
 pub async fn open_for(conn: &mut AsyncMysqlConnection, symbols: &[Symbol]) -> QueryResult<usize> {
     let rows: Vec<_> = symbols
         .iter()
@@ -33,11 +36,8 @@ pub async fn open_for(conn: &mut AsyncMysqlConnection, symbols: &[Symbol]) -> Qu
             )
         })
         .collect();
-    diesel::insert_into(requests::table)
+    diesel::insert_or_ignore_into(requests::table)
         .values(rows)
-        .on_conflict(diesel::dsl::DuplicatedKeys)
-        .do_update()
-        .set(requests::id.eq(requests::id))
         .execute(conn)
         .await
 }

@@ -201,3 +201,22 @@ async fn new_registrations_beyond_the_per_client_limit_are_rate_limited() {
     let again = app.graphql(query, json!({ "s": batch(0, 100) })).await;
     assert!(again.get("errors").is_none(), "{again}");
 }
+
+#[tokio::test]
+async fn opening_requests_counts_only_new_ones() {
+    let app = spawn_app().await;
+    let symbols = [
+        Symbol::parse("AAA").expect("symbol"),
+        Symbol::parse("BBB").expect("symbol"),
+    ];
+    let mut conn = app.conn().await;
+
+    let first = registrations::open_for(&mut conn, &symbols)
+        .await
+        .expect("open");
+    let again = registrations::open_for(&mut conn, &symbols)
+        .await
+        .expect("open again");
+
+    assert_eq!((first, again), (2, 0));
+}
