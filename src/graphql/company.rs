@@ -1,12 +1,12 @@
 //! `company`, `companies` and the `Company` type with its batch-loaded statements.
 
+use std::collections::HashMap;
+
 use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::{ContainerType, Context, Object, OutputType, ResultExt, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::ApiError;
-use std::collections::HashMap;
-
 use super::loaders::{CompanyLoader, StatementLoader};
 use super::registration::{Registration, RegistrationLimiter, load_registration};
 use crate::db::Db;
