@@ -112,3 +112,47 @@ async fn import_command_loads_the_requested_companies_and_prints_a_summary() {
         "{stdout}"
     );
 }
+
+#[tokio::test]
+async fn serve_stops_cleanly_on_sigterm() {
+    let database = TestDb::create().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("free port")
+        .port();
+    let mut server = finstage()
+        .arg("serve")
+        .env("DATABASE_URL", &database.url)
+        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("RELAY_ENABLED", "false")
+        .spawn()
+        .expect("start finstage serve");
+    let client = reqwest::Client::new();
+    let health = format!("http://127.0.0.1:{port}/healthz");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while client.get(&health).send().await.is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server did not come up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("send SIGTERM");
+    assert!(killed.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = server.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server ignored SIGTERM"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "exit status {status}");
+}
