@@ -220,3 +220,50 @@ async fn opening_requests_counts_only_new_ones() {
 
     assert_eq!((first, again), (2, 0));
 }
+
+#[tokio::test]
+async fn request_registration_requeues_a_failed_company() {
+    let app = spawn_app().await;
+    app.seed_company("AAPL", &synthetic(2023..=2023, &[FiscalPeriod::Fy]))
+        .await;
+    let symbol = Symbol::parse("AAPL").expect("symbol");
+    let mut conn = app.conn().await;
+    finstage::db::companies::set_status(
+        &mut conn,
+        &symbol,
+        finstage::domain::CompanyStatus::Failed,
+        Some("provider answered 500 five times"),
+    )
+    .await
+    .expect("mark failed");
+    let mutation = "mutation { requestRegistration(symbol: \"AAPL\") { status statusReason registration { state } } }";
+
+    let body = app.graphql(mutation, json!({})).await;
+
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(
+        body["data"]["requestRegistration"],
+        json!({ "status": "PENDING", "statusReason": null, "registration": { "state": "QUEUED" } })
+    );
+    // Asking again while it is PENDING opens nothing new.
+    let again = app
+        .graphql(
+            "mutation { requestRegistration(symbol: \"AAPL\") { status } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(again["data"]["requestRegistration"]["status"], "PENDING");
+    assert_eq!(requests_for(&app, "AAPL").await.len(), 1);
+
+    // A READY company is left as it is (refreshCompany re-ingests it).
+    app.seed_company("MSFT", &synthetic(2023..=2023, &[FiscalPeriod::Fy]))
+        .await;
+    let ready = app
+        .graphql(
+            "mutation { requestRegistration(symbol: \"MSFT\") { status } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(ready["data"]["requestRegistration"]["status"], "READY");
+    assert!(requests_for(&app, "MSFT").await.is_empty());
+}
