@@ -74,7 +74,6 @@ pub fn normalize(json: &str) -> Result<NormalizedCompany, NormalizeError> {
     };
 
     for (&year, fy) in &years.by_year {
-        let annual = Source::Reported(fy.annual);
         let period = |fiscal_period, start, end| PeriodShape {
             fiscal_year: year,
             fiscal_period,
@@ -114,7 +113,7 @@ pub fn normalize(json: &str) -> Result<NormalizedCompany, NormalizeError> {
             // Income: the reported three months; Q4 is FY − nine months.
             let income_source = match (reported, quarter) {
                 (Some(key), _) => Source::Reported(Some(key)),
-                (None, 3) => Source::Difference(annual_key(&annual), previous_ytd),
+                (None, 3) => Source::Difference(fy.annual, previous_ytd),
                 (None, _) => Source::Reported(None),
             };
             normalized
@@ -144,13 +143,6 @@ pub fn normalize(json: &str) -> Result<NormalizedCompany, NormalizeError> {
         };
     }
     Ok(normalized)
-}
-
-fn annual_key(source: &Source) -> Option<DurationKey> {
-    match source {
-        Source::Reported(key) => *key,
-        _ => None,
-    }
 }
 
 /// The currency monetary facts are reported in: the unit of `Assets`, preferring USD.
