@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
 use crate::config::ServeSettings;
@@ -38,7 +39,13 @@ impl Application {
         let state = AppState {
             db: db.clone(),
             schema: build_schema(db.clone(), limiter),
-            admin_token: settings.api.admin_token.clone(),
+            // An empty ADMIN_TOKEN (as in a copied .env.example) disables admin operations
+            // rather than accepting an empty bearer token.
+            admin_token: settings
+                .api
+                .admin_token
+                .clone()
+                .filter(|token| !token.expose_secret().is_empty()),
             metrics: crate::telemetry::metrics(),
         };
         let addr = settings.http.listen_addr;

@@ -114,7 +114,7 @@ async fn import_command_loads_the_requested_companies_and_prints_a_summary() {
 }
 
 #[tokio::test]
-async fn serve_stops_cleanly_on_sigterm() {
+async fn serve_refuses_an_empty_admin_token_and_stops_cleanly_on_sigterm() {
     let database = TestDb::create().await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
@@ -125,6 +125,7 @@ async fn serve_stops_cleanly_on_sigterm() {
         .env("DATABASE_URL", &database.url)
         .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
         .env("RELAY_ENABLED", "false")
+        .env("ADMIN_TOKEN", "")
         .spawn()
         .expect("start finstage serve");
     let client = reqwest::Client::new();
@@ -137,6 +138,22 @@ async fn serve_stops_cleanly_on_sigterm() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+
+    // An empty ADMIN_TOKEN disables admin operations; it does not admit an empty token.
+    let refresh: serde_json::Value = client
+        .post(format!("http://127.0.0.1:{port}/graphql"))
+        .header("authorization", "Bearer ")
+        .json(&serde_json::json!({ "query": "mutation { refreshCompany(symbol: \"AAPL\") { status } }" }))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(
+        refresh["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{refresh}"
+    );
 
     let killed = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
