@@ -72,9 +72,8 @@ pub async fn ensure_topics(settings: &KafkaSettings) -> Result<(), KafkaError> {
         match result {
             Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
             Err((topic, code)) => {
-                return Err(KafkaError::AdminOp(code)).inspect_err(|_| {
-                    tracing::warn!(%topic, %code, "cannot create topic");
-                });
+                tracing::warn!(%topic, %code, "cannot create topic");
+                return Err(KafkaError::AdminOp(code));
             }
         }
     }
