@@ -1,11 +1,15 @@
-//! `/graphql`: POST and GET execute queries; a browser's plain GET gets GraphiQL.
+//! `/graphql`: POST executes any operation; GET executes queries only (a mutation over GET
+//! is 405, so a link or an image tag cannot change anything); a browser's plain GET gets
+//! GraphiQL.
 
-use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use std::net::SocketAddr;
 
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::Json;
 use axum::extract::{ConnectInfo, FromRequest, Request, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
@@ -39,8 +43,37 @@ pub async fn get(
     }
     let caller = caller(&state, peer, request.headers());
     match GraphQLRequest::<_>::from_request(request, &state).await {
+        Ok(request) if is_mutation(&request.0) => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "POST")],
+            Json(serde_json::json!({ "errors": [{
+                "message": "mutations must be sent with POST",
+                "extensions": { "code": "METHOD_NOT_ALLOWED" },
+            }] })),
+        )
+            .into_response(),
         Ok(request) => execute(&state, caller, request).await.into_response(),
         Err(rejection) => rejection.into_response(),
+    }
+}
+
+/// True when the operation to run is a mutation (any mutation, if the document has several
+/// operations and none is named). A document that does not parse is left for execution to
+/// report.
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    match &document.operations {
+        DocumentOperations::Single(operation) => operation.node.ty == OperationType::Mutation,
+        DocumentOperations::Multiple(operations) => match request.operation_name.as_deref() {
+            Some(name) => operations
+                .get(name)
+                .is_some_and(|operation| operation.node.ty == OperationType::Mutation),
+            None => operations
+                .values()
+                .any(|operation| operation.node.ty == OperationType::Mutation),
+        },
     }
 }
 

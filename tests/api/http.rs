@@ -62,3 +62,45 @@ async fn cors_allows_only_configured_origins() {
     let other = preflight("https://evil.example").await.expect("OPTIONS");
     assert!(other.headers().get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn mutations_over_get_are_refused() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .query(&[(
+            "query",
+            "mutation { requestRegistration(symbol: \"ibm\") { status } }",
+        )])
+        .send()
+        .await
+        .expect("GET");
+
+    assert_eq!(response.status(), 405);
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "METHOD_NOT_ALLOWED"
+    );
+    let company = app
+        .graphql(
+            "{ company(symbol: \"IBM\") { registration { id } } }",
+            serde_json::json!({}),
+        )
+        .await;
+    // The GET did not register IBM: this query is the first to, so its request is new.
+    let mut conn = app.conn().await;
+    let requests = finstage::db::registrations::by_symbols(
+        &mut conn,
+        &[finstage::domain::Symbol::parse("IBM").expect("symbol")],
+    )
+    .await
+    .expect("requests");
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        company["data"]["company"]["registration"]["id"],
+        requests[0].id.to_string()
+    );
+}
