@@ -351,8 +351,9 @@ struct FiscalYear {
     annual: Option<DurationKey>,
     /// Three-month durations, by quarter.
     quarters: [Option<DurationKey>; 4],
-    /// Year-to-date durations (3, 6, 9 months), by quarter.
-    year_to_date: [Option<DurationKey>; 3],
+    /// Six- and nine-month year-to-date durations (ending with Q2 and Q3); the three-month
+    /// one is Q1 itself.
+    year_to_date: [Option<DurationKey>; 2],
 }
 
 impl FiscalYear {
@@ -371,8 +372,8 @@ impl FiscalYear {
     /// Year-to-date duration ending with `quarter` (0-based); the annual period for Q4.
     fn year_to_date(&self, quarter: usize) -> Option<DurationKey> {
         match quarter {
-            0 => self.year_to_date[0].or(self.quarters[0]),
-            1 | 2 => self.year_to_date[quarter],
+            0 => self.quarters[0],
+            1 | 2 => self.year_to_date[quarter - 1],
             _ => self.annual,
         }
     }
@@ -416,17 +417,17 @@ impl FiscalYears {
             let slot = match span {
                 Span::Year => &mut fiscal_year.annual,
                 Span::Quarter => &mut fiscal_year.quarters[usize::from(quarter) - 1],
-                Span::HalfYear if quarter == 2 => &mut fiscal_year.year_to_date[1],
-                Span::NineMonths if quarter == 3 => &mut fiscal_year.year_to_date[2],
+                Span::HalfYear if quarter == 2 => &mut fiscal_year.year_to_date[0],
+                Span::NineMonths if quarter == 3 => &mut fiscal_year.year_to_date[1],
                 Span::HalfYear | Span::NineMonths => continue,
             };
-            // Keep the longest-known candidate deterministic: the latest start wins ties.
+            // Several candidates are rare; keeping the greatest makes the choice independent
+            // of the order facts come in.
             if slot.is_none_or(|current| (start, end) > current) {
                 *slot = Some((start, end));
             }
         }
         for fiscal_year in by_year.values_mut() {
-            fiscal_year.year_to_date[0] = fiscal_year.quarters[0];
             // Year-to-date periods must start with the fiscal year.
             if let Some(start) = fiscal_year.start() {
                 for ytd in &mut fiscal_year.year_to_date {
