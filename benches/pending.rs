@@ -47,7 +47,7 @@ fn settings(brokers: String) -> Result<ServeSettings, Error> {
             topic_partitions: 1,
             replication_factor: 1,
         },
-        relay_enabled: true,
+        kafka_enabled: true,
     })
 }
 

@@ -3,13 +3,14 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{DatabaseSettings, ServeSettings, TelemetrySettings};
+use crate::config::{DatabaseSettings, ServeSettings, TelemetrySettings, WorkerSettings};
 use std::path::PathBuf;
 
 use crate::db::{self, Db};
 use crate::domain::Symbol;
 use crate::ingestion::import::import_dir;
-use crate::startup::Application;
+use crate::startup::{Application, shutdown_signal};
+use crate::worker::Worker;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,6 +34,15 @@ pub enum Command {
         migrate: bool,
         #[command(flatten)]
         settings: ServeSettings,
+    },
+    /// Consume registration requests from Kafka: fetch each company from the provider,
+    /// normalize and store it, and publish the outcome. Run several to scale out.
+    Worker {
+        /// Apply pending database migrations before consuming.
+        #[arg(long)]
+        migrate: bool,
+        #[command(flatten)]
+        settings: WorkerSettings,
     },
     /// Apply pending database migrations and exit.
     Migrate {
@@ -69,6 +79,19 @@ impl Command {
                     .await?
                     .run_until_stopped()
                     .await?;
+            }
+            Self::Worker { migrate, settings } => {
+                let worker = Worker::build(settings.clone())?;
+                if migrate {
+                    migrate_database(&settings.database).await?;
+                }
+                let shutdown = tokio_util::sync::CancellationToken::new();
+                let stop = shutdown.clone();
+                tokio::spawn(async move {
+                    shutdown_signal().await;
+                    stop.cancel();
+                });
+                worker.run(shutdown).await?;
             }
             Self::Migrate { database } => migrate_database(&database).await?,
             Self::Schema => print!("{}", crate::graphql::sdl()),

@@ -4,6 +4,8 @@
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use secrecy::SecretString;
@@ -101,9 +103,94 @@ pub struct ServeSettings {
     pub api: ApiSettings,
     #[command(flatten)]
     pub kafka: KafkaSettings,
-    /// Run the outbox relay (publishing registration requests to Kafka) in this process.
-    #[arg(long, env = "RELAY_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
-    pub relay_enabled: bool,
+    /// Use Kafka: run the outbox relay (publishing registration requests) and listen for
+    /// ingestion results (live subscriptions). Off, requests wait in the outbox.
+    #[arg(long, env = "KAFKA_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub kafka_enabled: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProviderKind {
+    /// Live SEC EDGAR (needs SEC_USER_AGENT).
+    Sec,
+    /// SEC's companyfacts files from a local directory (SEC_DIR); works offline.
+    SecDir,
+    /// Financial Modeling Prep (needs FMP_API_KEY).
+    Fmp,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProviderSettings {
+    /// Where the worker fetches filings from.
+    #[arg(long, env = "PROVIDER", value_enum, default_value_t = ProviderKind::Sec)]
+    pub provider: ProviderKind,
+    /// SEC EDGAR's data API (companyfacts).
+    #[arg(long, env = "SEC_BASE_URL", default_value = "https://data.sec.gov")]
+    pub sec_base_url: String,
+    /// SEC's symbol → CIK list.
+    #[arg(
+        long,
+        env = "SEC_TICKERS_URL",
+        default_value = "https://www.sec.gov/files/company_tickers.json"
+    )]
+    pub sec_tickers_url: String,
+    /// User-Agent naming the operator and a contact, required by SEC's fair-access rules.
+    #[arg(long, env = "SEC_USER_AGENT")]
+    pub sec_user_agent: Option<String>,
+    /// Requests per second to SEC from this process (SEC allows 10 per client).
+    #[arg(long, env = "SEC_REQUESTS_PER_SECOND", default_value = "10")]
+    pub sec_requests_per_second: NonZeroU32,
+    /// Directory of company_tickers.json and CIK##########.json files (provider sec-dir).
+    #[arg(long, env = "SEC_DIR")]
+    pub sec_dir: Option<PathBuf>,
+    /// Financial Modeling Prep's API.
+    #[arg(
+        long,
+        env = "FMP_BASE_URL",
+        default_value = "https://financialmodelingprep.com"
+    )]
+    pub fmp_base_url: String,
+    /// Financial Modeling Prep API key (provider fmp); never logged.
+    #[arg(long, env = "FMP_API_KEY", value_parser = parse_secret, hide_env_values = true)]
+    pub fmp_api_key: Option<SecretString>,
+    /// Seconds one provider request may take, connecting included.
+    #[arg(long = "provider-timeout-secs", id = "provider_timeout_secs", env = "PROVIDER_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout_secs: u64,
+}
+
+impl ProviderSettings {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs)
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WorkerSettings {
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+    #[command(flatten)]
+    pub kafka: KafkaSettings,
+    #[command(flatten)]
+    pub provider: ProviderSettings,
+    /// Consumer group of the workers; run more workers with the same group to scale out.
+    #[arg(
+        long,
+        env = "KAFKA_GROUP_ID",
+        default_value = "financial-statement-group"
+    )]
+    pub group_id: String,
+    /// How long the group waits for a silent worker before handing its partitions to others.
+    #[arg(long, env = "KAFKA_SESSION_TIMEOUT_MS", default_value_t = 45_000)]
+    pub session_timeout_ms: u32,
+    /// Provider attempts per request before it is dead-lettered and the company FAILED.
+    #[arg(long, env = "WORKER_MAX_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_attempts: u32,
+    /// First retry delay (milliseconds); it doubles per attempt, with jitter.
+    #[arg(long, env = "WORKER_RETRY_BASE_MS", default_value_t = 1_000)]
+    pub retry_base_ms: u64,
+    /// Longest retry delay (milliseconds), also the cap on a provider's Retry-After.
+    #[arg(long, env = "WORKER_RETRY_MAX_MS", default_value_t = 30_000)]
+    pub retry_max_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,5 +1,6 @@
-//! Kafka plumbing shared by the relay (and later the worker): client configuration, topic
-//! creation, and the registration request message, whose JSON shape other services rely on.
+//! Kafka plumbing shared by the relay, the worker and the gateway's result listener: client
+//! configuration, topic creation, and the request and result messages, whose JSON shapes
+//! other services rely on.
 
 use std::time::Duration;
 
@@ -7,11 +8,14 @@ use chrono::{DateTime, Utc};
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::StreamConsumer;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::OwnedHeaders;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde::{Deserialize, Serialize};
 
 use crate::config::KafkaSettings;
+use crate::domain::CompanyStatus;
 
 /// How long the producer keeps trying to deliver one message before reporting failure.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -26,6 +30,24 @@ pub struct RegistrationMessage {
     pub request_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_at: Option<DateTime<Utc>>,
+}
+
+/// `{"symbol":"AAPL","success":true,"status":"READY","reason":null,…}`: the outcome of one
+/// ingestion, published by the worker (key = symbol) and consumed by every gateway.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResultMessage {
+    pub symbol: String,
+    /// True when the company is `READY`.
+    pub success: bool,
+    pub status: CompanyStatus,
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Provider attempts this request took.
+    #[serde(default)]
+    pub attempts: u32,
+    pub completed_at: DateTime<Utc>,
 }
 
 fn client_config(settings: &KafkaSettings) -> ClientConfig {
@@ -46,6 +68,25 @@ pub fn producer(settings: &KafkaSettings) -> Result<FutureProducer, KafkaError> 
             "message.timeout.ms",
             DELIVERY_TIMEOUT.as_millis().to_string(),
         )
+        .create()
+}
+
+/// A consumer in `group_id` that commits only what the caller marks done: offsets are stored
+/// explicitly after processing and committed in the background and on close.
+pub fn consumer(
+    settings: &KafkaSettings,
+    group_id: &str,
+    session_timeout_ms: u32,
+    offset_reset: &str,
+) -> Result<StreamConsumer, KafkaError> {
+    client_config(settings)
+        .set("group.id", group_id)
+        .set("enable.auto.commit", "true")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", offset_reset)
+        .set("session.timeout.ms", session_timeout_ms.to_string())
+        // A message may spend several provider timeouts and backoffs in hand.
+        .set("max.poll.interval.ms", "900000")
         .create()
 }
 
@@ -87,9 +128,22 @@ pub async fn publish(
     key: &str,
     payload: &[u8],
 ) -> Result<(), KafkaError> {
+    publish_with_headers(producer, topic, key, payload, OwnedHeaders::new()).await
+}
+
+pub async fn publish_with_headers(
+    producer: &FutureProducer,
+    topic: &str,
+    key: &str,
+    payload: &[u8],
+    headers: OwnedHeaders,
+) -> Result<(), KafkaError> {
     producer
         .send(
-            FutureRecord::to(topic).key(key).payload(payload),
+            FutureRecord::to(topic)
+                .key(key)
+                .payload(payload)
+                .headers(headers),
             DELIVERY_TIMEOUT,
         )
         .await

@@ -12,3 +12,4 @@ pub mod kafka;
 pub mod registration;
 pub mod startup;
 pub mod telemetry;
+pub mod worker;

@@ -1,5 +1,6 @@
 //! Builds the gateway from settings and runs it: binds the listener first (port 0 works, for
-//! tests), then serves until SIGTERM or Ctrl-C, letting requests in flight finish.
+//! tests), then serves until SIGTERM or Ctrl-C, letting requests in flight finish. With Kafka
+//! on, the outbox relay and the result listener run beside the server.
 
 use std::net::SocketAddr;
 
@@ -11,6 +12,7 @@ use crate::db::{Db, DbError};
 use crate::graphql::{RegistrationLimiter, build_schema};
 use crate::http::{AppState, router};
 use crate::registration::relay::Relay;
+use crate::registration::results::{ResultListener, StatusFeed};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -30,15 +32,17 @@ pub struct Application {
     router: axum::Router,
     db: Db,
     relay: Option<Relay>,
+    results: Option<ResultListener>,
 }
 
 impl Application {
     pub async fn build(settings: &ServeSettings) -> Result<Self, StartupError> {
         let db = Db::new(&settings.database)?;
         let limiter = RegistrationLimiter::per_minute(settings.api.registrations_per_minute);
+        let feed = StatusFeed::default();
         let state = AppState {
             db: db.clone(),
-            schema: build_schema(db.clone(), limiter),
+            schema: build_schema(db.clone(), limiter, feed.clone()),
             // An empty ADMIN_TOKEN (as in a copied .env.example) disables admin operations
             // rather than accepting an empty bearer token.
             admin_token: settings
@@ -52,15 +56,20 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
-        let relay = settings
-            .relay_enabled
-            .then(|| Relay::new(db.clone(), settings.kafka.clone()))
-            .transpose()?;
+        let (relay, results) = if settings.kafka_enabled {
+            (
+                Some(Relay::new(db.clone(), settings.kafka.clone())?),
+                Some(ResultListener::new(&settings.kafka, feed)?),
+            )
+        } else {
+            (None, None)
+        };
         Ok(Self {
             listener,
             router: router(state, &settings.http),
             db,
             relay,
+            results,
         })
     }
 
@@ -73,25 +82,28 @@ impl Application {
         &self.db
     }
 
-    /// Serves until SIGTERM or Ctrl-C; the relay runs beside it. Stopping the relay mid-round
-    /// is safe: unmarked requests are published again by the next relay.
+    /// Serves until SIGTERM or Ctrl-C; the relay and the result listener run beside it.
+    /// Stopping the relay mid-round is safe: unmarked requests are published again by the
+    /// next relay.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(addr = ?self.listener.local_addr().ok(), "serving GraphQL at /graphql");
         let relay = self.relay.map(|relay| tokio::spawn(relay.run()));
+        let results = self.results.map(|results| tokio::spawn(results.run()));
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await;
-        if let Some(relay) = relay {
-            relay.abort();
+        for task in relay.into_iter().chain(results) {
+            task.abort();
         }
         served
     }
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -110,5 +122,5 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
-    tracing::info!("shutting down: finishing requests in flight");
+    tracing::info!("shutting down: finishing the work in flight");
 }

@@ -3,6 +3,7 @@
 
 pub mod companies;
 pub mod listings;
+pub mod locks;
 pub mod registrations;
 pub mod schema;
 mod sql_types;

@@ -124,3 +124,75 @@ pub async fn count_unpublished(conn: &mut AsyncMysqlConnection) -> QueryResult<i
         .get_result(conn)
         .await
 }
+
+pub async fn by_id(
+    conn: &mut AsyncMysqlConnection,
+    id: i64,
+) -> QueryResult<Option<RegistrationRecord>> {
+    requests::table
+        .find(id)
+        .select(RegistrationRecord::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The symbol's open (not completed) request, if any.
+pub async fn open_request(
+    conn: &mut AsyncMysqlConnection,
+    symbol: &Symbol,
+) -> QueryResult<Option<RegistrationRecord>> {
+    requests::table
+        .filter(requests::symbol.eq(symbol.as_str()))
+        .filter(requests::completed_at.is_null())
+        .select(RegistrationRecord::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Moves a request to `state` (a worker took it, or gave it back) and records its attempts.
+pub async fn set_progress(
+    conn: &mut AsyncMysqlConnection,
+    id: i64,
+    state: RegistrationState,
+    attempts: u32,
+    last_error: Option<&str>,
+) -> QueryResult<usize> {
+    diesel::update(requests::table.find(id))
+        .set((
+            requests::state.eq(state),
+            requests::attempts.eq(attempts as i32),
+            requests::last_error.eq(last_error.map(truncate_error)),
+        ))
+        .execute(conn)
+        .await
+}
+
+/// Closes a request (`COMPLETED` or `FAILED`), which lets a new one open for the symbol.
+pub async fn complete(
+    conn: &mut AsyncMysqlConnection,
+    id: i64,
+    state: RegistrationState,
+    attempts: u32,
+    last_error: Option<&str>,
+) -> QueryResult<usize> {
+    diesel::update(requests::table.find(id))
+        .set((
+            requests::state.eq(state),
+            requests::attempts.eq(attempts as i32),
+            requests::last_error.eq(last_error.map(truncate_error)),
+            requests::completed_at.eq(Some(chrono::Utc::now().naive_utc())),
+            requests::lease_expires_at.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)
+        .await
+}
+
+/// `last_error` is VARCHAR(1000); provider messages are cut to fit, on a char boundary.
+fn truncate_error(error: &str) -> &str {
+    match error.char_indices().nth(1000) {
+        Some((end, _)) => &error[..end],
+        None => error,
+    }
+}

@@ -6,15 +6,18 @@ mod error;
 mod listing;
 mod loaders;
 mod registration;
+mod subscription;
 
 use async_graphql::extensions::Tracing;
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
 pub use error::ApiError;
 pub use loaders::with_loaders;
 pub use registration::{Caller, RegistrationLimiter};
+pub use subscription::{CompanyStatusEvent, Subscription};
 
 use crate::db::Db;
+use crate::registration::results::StatusFeed;
 
 /// Deepest selection accepted: the schema itself needs 3 levels; GraphiQL's introspection
 /// query needs 12.
@@ -29,12 +32,13 @@ pub struct Query(company::CompanyQuery, listing::ListingQuery);
 #[derive(MergedObject, Default)]
 pub struct Mutation(registration::RegistrationMutation);
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
-/// The schema with everything resolvers need as schema data: the database pool and the
-/// registration rate limiter. The caller (`Caller`) is request data, set by the HTTP layer.
-pub fn build_schema(db: Db, limiter: RegistrationLimiter) -> AppSchema {
-    builder().data(db).data(limiter).finish()
+/// The schema with everything resolvers need as schema data: the database pool, the
+/// registration rate limiter and the status feed. The caller (`Caller`) is request data, set
+/// by the HTTP layer.
+pub fn build_schema(db: Db, limiter: RegistrationLimiter, feed: StatusFeed) -> AppSchema {
+    builder().data(db).data(limiter).data(feed).finish()
 }
 
 /// The schema definition in SDL, as committed in `schema.graphql`.
@@ -42,8 +46,8 @@ pub fn sdl() -> String {
     builder().finish().sdl()
 }
 
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .extension(Tracing)
         .extension(error::ErrorCodes)
         .limit_depth(MAX_DEPTH)

@@ -36,6 +36,7 @@ pub async fn get(
         return Html(
             GraphiQLSource::build()
                 .endpoint("/graphql")
+                .subscription_endpoint("/graphql/ws")
                 .title("Finstage Market Data")
                 .finish(),
         )

@@ -1,9 +1,11 @@
-//! HTTP transport (axum): the route table, GraphQL endpoint, GraphiQL, health probes, metrics,
-//! with request tracing, CORS and a body size limit around them.
+//! HTTP transport (axum): the route table, GraphQL endpoint, GraphiQL, subscriptions over
+//! graphql-ws (`/graphql/ws`), health probes, metrics, with request tracing, CORS and a body
+//! size limit around them.
 
 mod graphql;
 mod health;
 
+use async_graphql_axum::GraphQLSubscription;
 use axum::Router;
 use axum::http::HeaderValue;
 use axum::routing::get;
@@ -33,6 +35,10 @@ pub struct AppState {
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route_service(
+            "/graphql/ws",
+            GraphQLSubscription::new(state.schema.clone()),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -9,6 +9,8 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::domain::Symbol;
+
 #[derive(Debug, thiserror::Error)]
 pub enum FactsError {
     #[error("malformed companyfacts JSON: {0}")]
@@ -121,6 +123,17 @@ pub fn parse_tickers(json: &str) -> Result<Vec<Ticker>, serde_json::Error> {
         .collect();
     entries.sort_by_key(|(index, _)| *index);
     Ok(entries.into_iter().map(|(_, ticker)| ticker).collect())
+}
+
+/// Symbol → CIK for every ticker with a valid symbol; a symbol listed twice keeps its first CIK.
+pub fn cik_index(tickers: &[Ticker]) -> HashMap<Symbol, u64> {
+    let mut index = HashMap::with_capacity(tickers.len());
+    for ticker in tickers {
+        if let Ok(symbol) = Symbol::parse(&ticker.ticker) {
+            index.entry(symbol).or_insert(ticker.cik_str);
+        }
+    }
+    index
 }
 
 /// The CIK as SEC writes it in file names and URLs: ten digits, zero-padded.

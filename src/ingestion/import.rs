@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::companyfacts::{Ticker, padded_cik, parse_tickers};
+use super::companyfacts::{Ticker, cik_index, padded_cik, parse_tickers};
 use super::normalize::normalize;
 use super::store::store_company;
 use crate::db::listings::{self, Listing};
@@ -130,16 +130,12 @@ async fn companies_to_import(
     summary: &mut ImportSummary,
 ) -> Result<Vec<(Symbol, PathBuf)>, ImportError> {
     let mut primary_by_cik: HashMap<u64, Symbol> = HashMap::new();
-    let mut cik_by_symbol: HashMap<Symbol, u64> = HashMap::new();
     for ticker in tickers {
-        let Ok(symbol) = Symbol::parse(&ticker.ticker) else {
-            continue;
-        };
-        primary_by_cik
-            .entry(ticker.cik_str)
-            .or_insert(symbol.clone());
-        cik_by_symbol.entry(symbol).or_insert(ticker.cik_str);
+        if let Ok(symbol) = Symbol::parse(&ticker.ticker) {
+            primary_by_cik.entry(ticker.cik_str).or_insert(symbol);
+        }
     }
+    let cik_by_symbol = cik_index(tickers);
     let file_of = |cik: u64| dir.join(format!("CIK{}.json", padded_cik(cik)));
 
     if !only.is_empty() {

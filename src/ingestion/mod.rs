@@ -8,6 +8,7 @@ mod fiscal;
 pub mod import;
 mod line_items;
 pub mod normalize;
+pub mod providers;
 pub mod store;
 
 pub use line_items::{BALANCE_SHEET, CASH_FLOW, INCOME_STATEMENT, LineItem};

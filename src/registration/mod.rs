@@ -4,6 +4,7 @@
 //! requests to Kafka.
 
 pub mod relay;
+pub mod results;
 
 use std::collections::{HashMap, HashSet};
 

@@ -6,7 +6,10 @@ use std::str::FromStr;
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 use std::num::NonZeroU32;
 
-use finstage::config::{ApiSettings, DatabaseSettings, HttpSettings, KafkaSettings, ServeSettings};
+use finstage::config::{
+    ApiSettings, DatabaseSettings, HttpSettings, KafkaSettings, ProviderSettings, ServeSettings,
+    WorkerSettings,
+};
 use finstage::db::companies::{self, CompanyProfile};
 use finstage::db::listings::{self, Listing};
 use finstage::db::statements::StatementKind;
@@ -16,8 +19,10 @@ use finstage::domain::{
     StatementPeriod,
 };
 use finstage::startup::Application;
+use finstage::worker::Worker;
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 /// Generous enough for every test but the one that exhausts it.
@@ -97,6 +102,7 @@ struct SessionId {
 
 pub struct TestApp {
     pub address: String,
+    pub database_url: String,
     pub db: Db,
     pub client: reqwest::Client,
     _database: Option<TestDb>,
@@ -152,7 +158,7 @@ async fn spawn_app_on(
 ) -> TestApp {
     let settings = ServeSettings {
         database: DatabaseSettings {
-            url: SecretString::from(url),
+            url: SecretString::from(url.clone()),
             pool_size: 8,
             timeout_secs: 2,
         },
@@ -163,7 +169,7 @@ async fn spawn_app_on(
         kafka: kafka
             .clone()
             .unwrap_or_else(|| test_kafka_settings("127.0.0.1:9", "unused")),
-        relay_enabled: kafka.is_some(),
+        kafka_enabled: kafka.is_some(),
         api: ApiSettings {
             admin_token: Some(SecretString::from(ADMIN_TOKEN)),
             registrations_per_minute: NonZeroU32::new(REGISTRATIONS_PER_MINUTE).expect("non-zero"),
@@ -175,6 +181,7 @@ async fn spawn_app_on(
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        database_url: url,
         db,
         client: reqwest::Client::new(),
         _database: database,
@@ -329,4 +336,57 @@ pub fn synthetic(years: RangeInclusive<i32>, periods: &[FiscalPeriod]) -> SeedSt
         }
     }
     seed
+}
+
+/// Worker settings for tests: a group of its own, quick retries, a short session timeout so a
+/// killed worker's partitions move on within seconds.
+pub fn test_worker_settings(
+    database_url: &str,
+    kafka: &KafkaSettings,
+    provider: ProviderSettings,
+) -> WorkerSettings {
+    WorkerSettings {
+        database: DatabaseSettings {
+            url: SecretString::from(database_url.to_owned()),
+            pool_size: 4,
+            timeout_secs: 2,
+        },
+        kafka: kafka.clone(),
+        provider,
+        group_id: format!("{}.workers", kafka.request_topic),
+        session_timeout_ms: 6_000,
+        max_attempts: 3,
+        retry_base_ms: 50,
+        retry_max_ms: 2_000,
+    }
+}
+
+/// An ingestion worker running in the test's runtime; stopped when dropped.
+pub struct TestWorker {
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<Result<(), finstage::worker::WorkerError>>,
+}
+
+pub fn spawn_worker(settings: WorkerSettings) -> TestWorker {
+    let worker = Worker::build(settings).expect("build worker");
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(worker.run(shutdown.clone()));
+    TestWorker { shutdown, task }
+}
+
+impl TestWorker {
+    /// Asks the worker to stop and waits until it has.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        (&mut self.task)
+            .await
+            .expect("worker task")
+            .expect("worker stopped cleanly");
+    }
+}
+
+impl Drop for TestWorker {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
 }

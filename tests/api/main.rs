@@ -17,3 +17,6 @@ mod normalization;
 mod outbox;
 mod registration;
 mod search;
+mod subscriptions;
+mod upstream;
+mod worker;

@@ -1,0 +1,1318 @@
+//! `fmp`: Financial Modeling Prep's "stable" API. Per company: `profile` (name, CIK, currency),
+//! then the income, balance-sheet and cash-flow statements, annual and quarterly, mapped onto
+//! the standardized line items with the meaning the `sec` provider gives them. The legacy
+//! `/api/v3` spellings (`calendarYear`, `fillingDate`, `epsdiluted`,
+//! `netCashUsedForInvestingActivites`, …) are read too.
+//!
+//! - Figures are read from their JSON text into `Decimal`, never through a binary float. A null
+//!   or missing field is `None`; a zero FMP sends stays zero (FMP does not say whether it means
+//!   "reported as zero" or "not reported").
+//! - Signs follow `line_items`: cash paid that FMP reports negative (capital expenditure,
+//!   dividends, share repurchases) is stored positive, as SEC's `Payments…` tags are; net cash
+//!   flows keep their sign. Free cash flow is computed as for SEC.
+//! - Provenance: FY and Q4 come from the 10-K, Q1–Q3 from 10-Qs. The accession number is read
+//!   from the SEC link of v3 answers; stable answers carry none, so it is `fmp:` and the EDGAR
+//!   acceptance time (`fmp:20241101060136`), which with the CIK identifies the filing on EDGAR
+//!   and cannot be mistaken for an accession number.
+//! - `derived` means what it means for `sec`: FMP computes Q4 income and cash flow from the
+//!   10-K, and Q2–Q4 cash flows from year-to-date figures; balance sheets are as reported.
+//! - The API key travels in the query string only, and every error is scrubbed of it.
+
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use chrono::{Datelike, Days, NaiveDate};
+use reqwest::Url;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::{Provider, ProviderConfigError, ProviderError, http};
+use crate::config::ProviderSettings;
+use crate::domain::{
+    BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, Money, Statement,
+    StatementPeriod, Symbol,
+};
+use crate::ingestion::companyfacts::padded_cik;
+use crate::ingestion::fiscal::Span;
+use crate::ingestion::line_items::Slot;
+use crate::ingestion::normalize::{CompanyInfo, NormalizedCompany};
+
+const USER_AGENT: &str = concat!("finstage/", env!("CARGO_PKG_VERSION"));
+
+pub struct FmpProvider {
+    client: reqwest::Client,
+    base_url: String,
+    api_key: SecretString,
+}
+
+impl FmpProvider {
+    pub fn new(settings: &ProviderSettings) -> Result<Self, ProviderConfigError> {
+        let api_key = settings
+            .fmp_api_key
+            .as_ref()
+            .map(|key| key.expose_secret().trim())
+            .filter(|key| !key.is_empty())
+            .ok_or(ProviderConfigError::MissingFmpApiKey)?;
+        Ok(Self {
+            client: http::client(USER_AGENT, settings.timeout())?,
+            base_url: settings.fmp_base_url.trim_end_matches('/').to_owned(),
+            api_key: SecretString::from(api_key.to_owned()),
+        })
+    }
+
+    /// GETs `/stable/{endpoint}` for `symbol`; statements also name their `period`.
+    async fn get(
+        &self,
+        endpoint: &str,
+        symbol: &Symbol,
+        period: Option<Period>,
+    ) -> Result<String, ProviderError> {
+        let mut query = vec![("symbol", symbol.as_str())];
+        if let Some(period) = period {
+            query.extend([("period", period.as_str()), ("limit", period.limit())]);
+        }
+        query.push(("apikey", self.api_key.expose_secret()));
+        let url = endpoint_url(&self.base_url, endpoint, &query)?;
+        http::get_text(&self.client, url.as_str(), &describe(endpoint, period)).await
+    }
+
+    /// The annual and the quarterly answer of one statement endpoint, in `Period::BOTH` order.
+    async fn statement_answers(
+        &self,
+        kind: Kind,
+        symbol: &Symbol,
+    ) -> Result<[String; 2], ProviderError> {
+        let [annual, quarter] = Period::BOTH;
+        let (annual, quarter) = tokio::try_join!(
+            self.get(kind.endpoint(), symbol, Some(annual)),
+            self.get(kind.endpoint(), symbol, Some(quarter)),
+        )?;
+        Ok([annual, quarter])
+    }
+
+    /// The profile first, so an unknown symbol costs one request; then the six statement
+    /// answers at once.
+    async fn fetch_documents(&self, symbol: &Symbol) -> Result<NormalizedCompany, ProviderError> {
+        let profile = parse_profile(symbol, &self.get("profile", symbol, None).await?)?;
+        let (income, balance, cash_flow) = tokio::try_join!(
+            self.statement_answers(Kind::Income, symbol),
+            self.statement_answers(Kind::BalanceSheet, symbol),
+            self.statement_answers(Kind::CashFlow, symbol),
+        )?;
+        normalize(
+            symbol,
+            &profile,
+            &Documents {
+                income: income.each_ref().map(String::as_str),
+                balance: balance.each_ref().map(String::as_str),
+                cash_flow: cash_flow.each_ref().map(String::as_str),
+            },
+        )
+    }
+}
+
+#[async_trait]
+impl Provider for FmpProvider {
+    async fn fetch(&self, symbol: &Symbol) -> Result<NormalizedCompany, ProviderError> {
+        self.fetch_documents(symbol)
+            .await
+            .map_err(|error| scrub(error, self.api_key.expose_secret()))
+    }
+}
+
+/// `{base}/stable/{endpoint}?…`, with the query values percent-encoded.
+fn endpoint_url(base: &str, endpoint: &str, query: &[(&str, &str)]) -> Result<Url, ProviderError> {
+    Url::parse_with_params(&format!("{base}/stable/{endpoint}"), query).map_err(|error| {
+        ProviderError::Invalid(format!("FMP_BASE_URL is not a usable URL: {error}"))
+    })
+}
+
+/// Names a document in errors, e.g. `FMP income-statement (quarter)`.
+fn describe(endpoint: &str, period: Option<Period>) -> String {
+    match period {
+        Some(period) => format!("FMP {endpoint} ({})", period.as_str()),
+        None => format!("FMP {endpoint}"),
+    }
+}
+
+/// `error` with the API key masked, in case FMP ever echoes the request in a message.
+fn scrub(error: ProviderError, api_key: &str) -> ProviderError {
+    if api_key.is_empty() {
+        return error;
+    }
+    let clean = |reason: String| reason.replace(api_key, "[FMP_API_KEY]");
+    match error {
+        ProviderError::NotFound(reason) => ProviderError::NotFound(clean(reason)),
+        ProviderError::Transient {
+            reason,
+            retry_after,
+        } => ProviderError::Transient {
+            reason: clean(reason),
+            retry_after,
+        },
+        ProviderError::Invalid(reason) => ProviderError::Invalid(clean(reason)),
+    }
+}
+
+/// Which of a statement endpoint's two listings.
+#[derive(Debug, Clone, Copy)]
+enum Period {
+    Annual,
+    Quarter,
+}
+
+impl Period {
+    const BOTH: [Period; 2] = [Period::Annual, Period::Quarter];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Annual => "annual",
+            Self::Quarter => "quarter",
+        }
+    }
+
+    /// Twenty fiscal years of history, like a long run of 10-Ks and 10-Qs on EDGAR.
+    fn limit(self) -> &'static str {
+        match self {
+            Self::Annual => "20",
+            Self::Quarter => "80",
+        }
+    }
+}
+
+/// The three statements, with what sets them apart.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Income,
+    BalanceSheet,
+    CashFlow,
+}
+
+impl Kind {
+    fn endpoint(self) -> &'static str {
+        match self {
+            Self::Income => "income-statement",
+            Self::BalanceSheet => "balance-sheet-statement",
+            Self::CashFlow => "cash-flow-statement",
+        }
+    }
+
+    /// Whether the figures were computed rather than reported, as the `sec` provider decides
+    /// it: no filing reports a fourth quarter on its own, and 10-Qs report cash flows year to
+    /// date, so FMP's three-month Q2–Q4 cash flows are differences. Balances are as filed.
+    fn derived(self, period: FiscalPeriod) -> bool {
+        match self {
+            Self::Income => period == FiscalPeriod::Q4,
+            Self::BalanceSheet => false,
+            Self::CashFlow => period != FiscalPeriod::Fy && period != FiscalPeriod::Q1,
+        }
+    }
+
+    /// Income and cash flows cover a span; balance sheets are as of `period_end`.
+    fn spans_a_period(self) -> bool {
+        !matches!(self, Self::BalanceSheet)
+    }
+}
+
+/// How one of FMP's numbers becomes ours.
+#[derive(Debug, Clone, Copy)]
+enum Reading {
+    /// As FMP gives it.
+    AsGiven,
+    /// Cash paid, which FMP reports negative; stored positive, as SEC's `Payments…` tags.
+    Outflow,
+    /// A per-share amount, rounded to the four decimals its column keeps.
+    PerShare,
+}
+
+impl Reading {
+    fn apply(self, value: Decimal) -> Decimal {
+        match self {
+            Self::AsGiven => value,
+            Self::Outflow => Decimal::ZERO - value,
+            Self::PerShare => {
+                value.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
+            }
+        }
+    }
+}
+
+/// One standardized line item: FMP's field names for it, stable spelling first.
+struct Field<Items: 'static> {
+    keys: &'static [&'static str],
+    reading: Reading,
+    slot: fn(&mut Items) -> Slot<'_>,
+}
+
+macro_rules! fields {
+    ($items:ty; $($field:ident: $reading:ident [$($key:literal),+ $(,)?]),+ $(,)?) => {
+        &[$(Field {
+            keys: &[$($key),+],
+            reading: Reading::$reading,
+            slot: {
+                fn slot(items: &mut $items) -> Slot<'_> {
+                    Slot::from(&mut items.$field)
+                }
+                slot
+            },
+        }),+]
+    };
+}
+
+static INCOME_STATEMENT: &[Field<IncomeStatementItems>] = fields![IncomeStatementItems;
+    revenue: AsGiven ["revenue"],
+    cost_of_revenue: AsGiven ["costOfRevenue"],
+    gross_profit: AsGiven ["grossProfit"],
+    research_and_development: AsGiven ["researchAndDevelopmentExpenses"],
+    selling_general_and_administrative: AsGiven ["sellingGeneralAndAdministrativeExpenses"],
+    operating_expenses: AsGiven ["operatingExpenses"],
+    operating_income: AsGiven ["operatingIncome"],
+    interest_expense: AsGiven ["interestExpense"],
+    income_before_tax: AsGiven ["incomeBeforeTax"],
+    income_tax_expense: AsGiven ["incomeTaxExpense"],
+    net_income: AsGiven ["netIncome"],
+    eps_basic: PerShare ["eps"],
+    eps_diluted: PerShare ["epsDiluted", "epsdiluted"],
+    weighted_average_shares_basic: AsGiven ["weightedAverageShsOut"],
+    weighted_average_shares_diluted: AsGiven ["weightedAverageShsOutDil"],
+];
+
+/// Receivables: trade receivables first, as SEC's `AccountsReceivableNetCurrent`; v3 answers
+/// only have `netReceivables`, which adds other (e.g. vendor) receivables. Equity includes
+/// minority interests first, as in `line_items`.
+static BALANCE_SHEET: &[Field<BalanceSheetItems>] = fields![BalanceSheetItems;
+    cash_and_equivalents: AsGiven ["cashAndCashEquivalents"],
+    short_term_investments: AsGiven ["shortTermInvestments"],
+    accounts_receivable: AsGiven ["accountsReceivables", "netReceivables"],
+    inventory: AsGiven ["inventory"],
+    total_current_assets: AsGiven ["totalCurrentAssets"],
+    property_plant_and_equipment_net: AsGiven ["propertyPlantEquipmentNet"],
+    goodwill: AsGiven ["goodwill"],
+    intangible_assets: AsGiven ["intangibleAssets"],
+    total_assets: AsGiven ["totalAssets"],
+    accounts_payable: AsGiven ["accountPayables"],
+    short_term_debt: AsGiven ["shortTermDebt"],
+    total_current_liabilities: AsGiven ["totalCurrentLiabilities"],
+    long_term_debt: AsGiven ["longTermDebt"],
+    total_liabilities: AsGiven ["totalLiabilities"],
+    total_equity: AsGiven ["totalEquity", "totalStockholdersEquity"],
+    retained_earnings: AsGiven ["retainedEarnings"],
+    total_liabilities_and_equity: AsGiven [
+        "totalLiabilitiesAndTotalEquity",
+        "totalLiabilitiesAndStockholdersEquity",
+    ],
+];
+
+/// `freeCashFlow` is not read: it is computed (see `with_free_cash_flow`). Dividends are all
+/// dividends paid (`netDividendsPaid`, SEC's `PaymentsOfDividends`) before common ones only.
+static CASH_FLOW: &[Field<CashFlowItems>] = fields![CashFlowItems;
+    net_income: AsGiven ["netIncome"],
+    depreciation_and_amortization: AsGiven ["depreciationAndAmortization"],
+    stock_based_compensation: AsGiven ["stockBasedCompensation"],
+    operating_cash_flow: AsGiven [
+        "operatingCashFlow",
+        "netCashProvidedByOperatingActivities",
+        "netCashProvidedByOperatingActivites",
+    ],
+    capital_expenditure: Outflow ["capitalExpenditure", "investmentsInPropertyPlantAndEquipment"],
+    investing_cash_flow: AsGiven [
+        "netCashProvidedByInvestingActivities",
+        "netCashUsedForInvestingActivites",
+    ],
+    financing_cash_flow: AsGiven [
+        "netCashProvidedByFinancingActivities",
+        "netCashUsedProvidedByFinancingActivities",
+    ],
+    dividends_paid: Outflow ["netDividendsPaid", "dividendsPaid", "commonDividendsPaid"],
+    share_repurchases: Outflow ["commonStockRepurchased"],
+    net_change_in_cash: AsGiven ["netChangeInCash"],
+];
+
+/// What FMP's profile says about the company.
+#[derive(Debug)]
+struct Profile {
+    name: String,
+    cik: Option<String>,
+    currency: Option<String>,
+}
+
+/// The statement answers, each as `[annual, quarter]`.
+struct Documents<'a> {
+    income: [&'a str; 2],
+    balance: [&'a str; 2],
+    cash_flow: [&'a str; 2],
+}
+
+/// One row of an FMP answer: field name → the field's JSON text, read on demand so numbers
+/// never pass through `f64`.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct Row<'a>(#[serde(borrow)] HashMap<String, &'a RawValue>);
+
+impl<'a> Row<'a> {
+    /// The first of `keys` with a non-null value, and its name.
+    fn raw(&self, keys: &[&'static str]) -> Option<(&'static str, &'a RawValue)> {
+        keys.iter().find_map(|&key| {
+            let raw = *self.0.get(key)?;
+            (raw.get().trim() != "null").then_some((key, raw))
+        })
+    }
+
+    /// A string field, or a number's text (`fiscalYear` may come either way).
+    fn text(&self, keys: &[&'static str]) -> Option<String> {
+        let (_, raw) = self.raw(keys)?;
+        Some(serde_json::from_str(raw.get()).unwrap_or_else(|_| raw.get().trim().to_owned()))
+    }
+
+    fn decimal(&self, keys: &[&'static str]) -> Result<Option<Decimal>, String> {
+        let Some((key, raw)) = self.raw(keys) else {
+            return Ok(None);
+        };
+        parse_decimal(raw.get())
+            .map(Some)
+            .ok_or_else(|| format!("`{key}` is not a number: {}", shorten(raw.get())))
+    }
+}
+
+/// A JSON number's text as an exact decimal, exponent forms (`1.5e9`) included.
+fn parse_decimal(text: &str) -> Option<Decimal> {
+    let text = text.trim();
+    if text.contains(['e', 'E']) {
+        Decimal::from_scientific(text).ok()
+    } else {
+        Decimal::from_str_exact(text).ok()
+    }
+}
+
+/// The rows of an answer. FMP answers `[]` for a symbol it does not know, and an object such
+/// as `{"Error Message": "Invalid API KEY. …"}` when it refuses (bad key, endpoint not in the
+/// plan); neither is worth retrying.
+fn rows<'a>(json: &'a str, what: &str) -> Result<Vec<Row<'a>>, ProviderError> {
+    #[derive(Deserialize)]
+    struct Refusal {
+        #[serde(rename = "Error Message")]
+        message: String,
+    }
+    serde_json::from_str(json).map_err(|error| {
+        let reason = match serde_json::from_str::<Refusal>(json) {
+            Ok(refusal) => format!("FMP refused: {}", shorten(&refusal.message)),
+            Err(_) => format!("not a list of rows ({error}): {}", shorten(json)),
+        };
+        ProviderError::Invalid(format!("{what}: {reason}"))
+    })
+}
+
+/// At most 200 characters of `text`, for error messages (the status reason is 1000 at most).
+fn shorten(text: &str) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(200) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+fn parse_profile(symbol: &Symbol, json: &str) -> Result<Profile, ProviderError> {
+    let rows = rows(json, &describe("profile", None))?;
+    let row = rows
+        .first()
+        .ok_or_else(|| ProviderError::NotFound(format!("FMP does not know {symbol}")))?;
+    let name = row
+        .text(&["companyName"])
+        .filter(|name| !name.trim().is_empty())
+        .ok_or_else(|| ProviderError::Invalid(format!("FMP profile of {symbol} has no name")))?;
+    Ok(Profile {
+        name,
+        cik: row.text(&["cik"]).as_deref().and_then(ten_digit_cik),
+        currency: row.text(&["currency"]).as_deref().and_then(currency_code),
+    })
+}
+
+/// A CIK as the service stores it (ten digits), from FMP's `"0000320193"` or `"320193"`.
+fn ten_digit_cik(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() || text.len() > 10 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().map(padded_cik)
+}
+
+/// An ISO 4217 code, as the `CHAR(3)` currency columns hold.
+fn currency_code(text: &str) -> Option<String> {
+    let text = text.trim();
+    (text.len() == 3 && text.bytes().all(|b| b.is_ascii_uppercase())).then(|| text.to_owned())
+}
+
+/// `YYYY-MM-DD`, or the date of FMP's `YYYY-MM-DD hh:mm:ss`.
+fn date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok()
+}
+
+/// From FMP's answers to the service's statements. Pure: no I/O, no clock.
+fn normalize(
+    symbol: &Symbol,
+    profile: &Profile,
+    documents: &Documents<'_>,
+) -> Result<NormalizedCompany, ProviderError> {
+    let income_rows = answers(Kind::Income, &documents.income)?;
+    let balance_rows = answers(Kind::BalanceSheet, &documents.balance)?;
+    let cash_flow_rows = answers(Kind::CashFlow, &documents.cash_flow)?;
+
+    let currency = profile.currency.as_deref();
+    let income = statements(Kind::Income, &income_rows, INCOME_STATEMENT, currency)?;
+    let balance = statements(Kind::BalanceSheet, &balance_rows, BALANCE_SHEET, currency)?;
+    let mut cash_flow = statements(Kind::CashFlow, &cash_flow_rows, CASH_FLOW, currency)?;
+    for statement in &mut cash_flow {
+        with_free_cash_flow(&mut statement.items);
+    }
+    if income.is_empty() && balance.is_empty() && cash_flow.is_empty() {
+        return Err(ProviderError::NotFound(format!(
+            "FMP has no financial statements for {symbol}"
+        )));
+    }
+
+    let latest_year = (income.iter().map(|s| &s.period))
+        .chain(balance.iter().map(|s| &s.period))
+        .chain(cash_flow.iter().map(|s| &s.period))
+        .filter(|period| period.fiscal_period == FiscalPeriod::Fy)
+        .max_by_key(|period| period.period_end)
+        .ok_or_else(|| {
+            ProviderError::Invalid(format!(
+                "FMP has no annual statements for {symbol}, so its fiscal year end is unknown"
+            ))
+        })?;
+    let cik = profile
+        .cik
+        .clone()
+        .or_else(|| {
+            (income_rows
+                .iter()
+                .chain(&balance_rows)
+                .chain(&cash_flow_rows))
+            .flatten()
+            .find_map(|row| row.text(&["cik"]).as_deref().and_then(ten_digit_cik))
+        })
+        .ok_or_else(|| ProviderError::Invalid(format!("FMP has no SEC CIK for {symbol}")))?;
+    let info = CompanyInfo {
+        cik,
+        name: profile.name.clone(),
+        currency: latest_year.currency.clone(),
+        fiscal_year_end: format!(
+            "{:02}{:02}",
+            latest_year.period_end.month(),
+            latest_year.period_end.day()
+        ),
+    };
+    Ok(NormalizedCompany {
+        info,
+        income,
+        balance,
+        cash_flow,
+    })
+}
+
+/// The rows of a statement's annual and quarterly answers.
+fn answers<'a>(kind: Kind, jsons: &[&'a str; 2]) -> Result<[Vec<Row<'a>>; 2], ProviderError> {
+    let [annual, quarter] = Period::BOTH;
+    Ok([
+        rows(jsons[0], &describe(kind.endpoint(), Some(annual)))?,
+        rows(jsons[1], &describe(kind.endpoint(), Some(quarter)))?,
+    ])
+}
+
+/// One statement per fiscal period, oldest first. Where FMP lists a period twice the latest
+/// filing wins (the tables hold one row per period); rows for other periods (e.g. half years)
+/// are left out, since the tables hold fiscal years and quarters only.
+fn statements<Items: Default>(
+    kind: Kind,
+    answers: &[Vec<Row<'_>>; 2],
+    fields: &[Field<Items>],
+    currency: Option<&str>,
+) -> Result<Vec<Statement<Items>>, ProviderError> {
+    let mut by_period: BTreeMap<(i32, FiscalPeriod), Statement<Items>> = BTreeMap::new();
+    for (period, rows) in Period::BOTH.into_iter().zip(answers) {
+        for row in rows {
+            let statement = statement(kind, row, fields, currency).map_err(|reason| {
+                let what = describe(kind.endpoint(), Some(period));
+                ProviderError::Invalid(format!("{what}: {reason}"))
+            })?;
+            let Some(statement) = statement else { continue };
+            let key = (statement.period.fiscal_year, statement.period.fiscal_period);
+            match by_period.entry(key) {
+                Entry::Vacant(entry) => {
+                    entry.insert(statement);
+                }
+                Entry::Occupied(mut entry) if newer(&statement.period, &entry.get().period) => {
+                    entry.insert(statement);
+                }
+                Entry::Occupied(_) => {}
+            }
+        }
+    }
+    if kind.spans_a_period() {
+        fill_period_starts(&mut by_period);
+    }
+    Ok(by_period.into_values().collect())
+}
+
+fn newer(candidate: &StatementPeriod, current: &StatementPeriod) -> bool {
+    (candidate.filed_at, &candidate.accession_number)
+        > (current.filed_at, &current.accession_number)
+}
+
+/// One row as a statement, or `None` when its period is neither a fiscal year nor a quarter.
+fn statement<Items: Default>(
+    kind: Kind,
+    row: &Row<'_>,
+    fields: &[Field<Items>],
+    currency: Option<&str>,
+) -> Result<Option<Statement<Items>>, String> {
+    let Some(period) = period_of(kind, row, currency)? else {
+        return Ok(None);
+    };
+    let items = items(row, fields).map_err(|reason| {
+        format!(
+            "{} {} (ending {}): {reason}",
+            <&str>::from(period.fiscal_period),
+            period.fiscal_year,
+            period.period_end
+        )
+    })?;
+    Ok(Some(Statement { period, items }))
+}
+
+fn period_of(
+    kind: Kind,
+    row: &Row<'_>,
+    company_currency: Option<&str>,
+) -> Result<Option<StatementPeriod>, String> {
+    let Some(fiscal_period) = row.text(&["period"]).and_then(|p| p.parse().ok()) else {
+        return Ok(None);
+    };
+    let period_end = row
+        .text(&["date"])
+        .as_deref()
+        .and_then(date)
+        .ok_or("a row has no period end (`date`)")?;
+    let unusable = |what: &str| format!("the row ending {period_end} has no {what}");
+    let fiscal_year = row
+        .text(&["fiscalYear", "calendarYear"])
+        .and_then(|year| year.trim().parse().ok())
+        .ok_or_else(|| unusable("fiscal year"))?;
+    let accepted = row.text(&["acceptedDate"]);
+    let filed_at = row
+        .text(&["filingDate", "fillingDate"])
+        .or_else(|| accepted.clone())
+        .as_deref()
+        .and_then(date)
+        .ok_or_else(|| unusable("filing date"))?;
+    let currency = row
+        .text(&["reportedCurrency"])
+        .as_deref()
+        .and_then(currency_code)
+        .or_else(|| company_currency.map(str::to_owned))
+        .ok_or_else(|| unusable("currency"))?;
+    Ok(Some(StatementPeriod {
+        fiscal_year,
+        fiscal_period,
+        period_start: None,
+        period_end,
+        form: form_of(fiscal_period).to_owned(),
+        filed_at,
+        accession_number: accession_number(row, accepted.as_deref(), filed_at),
+        currency,
+        derived: kind.derived(fiscal_period),
+    }))
+}
+
+/// FMP takes a fiscal year and its fourth quarter from the annual report, the other quarters
+/// from quarterly reports; it does not say which form (or amendment) it read.
+fn form_of(period: FiscalPeriod) -> &'static str {
+    match period {
+        FiscalPeriod::Fy | FiscalPeriod::Q4 => "10-K",
+        FiscalPeriod::Q1 | FiscalPeriod::Q2 | FiscalPeriod::Q3 => "10-Q",
+    }
+}
+
+/// The SEC accession number when the row links to the filing (v3 answers: the folder
+/// `…/edgar/data/320193/000032019322000108/…`); otherwise `fmp:` and the EDGAR acceptance time
+/// (or, lacking it, the filing date), at most 18 characters of the 25 the column holds.
+fn accession_number(row: &Row<'_>, accepted: Option<&str>, filed_at: NaiveDate) -> String {
+    let from_link = ["link", "finalLink"]
+        .into_iter()
+        .filter_map(|key| row.text(&[key]))
+        .find_map(|link| {
+            link.split('/')
+                .find(|part| part.len() == 18 && part.bytes().all(|b| b.is_ascii_digit()))
+                .map(|folder| format!("{}-{}-{}", &folder[..10], &folder[10..12], &folder[12..]))
+        });
+    from_link.unwrap_or_else(|| {
+        let accepted: String = accepted
+            .unwrap_or_default()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(14)
+            .collect();
+        if accepted.len() == 14 {
+            format!("fmp:{accepted}")
+        } else {
+            format!("fmp:{}", filed_at.format("%Y%m%d"))
+        }
+    })
+}
+
+fn items<Items: Default>(row: &Row<'_>, fields: &[Field<Items>]) -> Result<Items, String> {
+    let mut items = Items::default();
+    for field in fields {
+        let Some(value) = row.decimal(field.keys)? else {
+            continue;
+        };
+        match (field.slot)(&mut items) {
+            Slot::Money(target) => *target = Some(Money(field.reading.apply(value))),
+            Slot::Shares(target) => {
+                let shares = value.round().to_i64();
+                *target = Some(shares.ok_or_else(|| format!("{value} shares is out of range"))?);
+            }
+        }
+    }
+    Ok(items)
+}
+
+/// Operating cash flow − capital expenditure, as the `sec` provider computes it (FMP's own
+/// `freeCashFlow` is the same figure).
+fn with_free_cash_flow(items: &mut CashFlowItems) {
+    items.free_cash_flow = match (items.operating_cash_flow, items.capital_expenditure) {
+        (Some(operating), Some(capex)) => Some(Money(operating.0 - capex.0)),
+        _ => None,
+    };
+}
+
+/// First days of duration statements, which FMP does not give: the day after the preceding
+/// period ends, when FMP listed that period too and the result spans a plausible quarter or
+/// year (52/53-week years included).
+fn fill_period_starts<Items>(by_period: &mut BTreeMap<(i32, FiscalPeriod), Statement<Items>>) {
+    let ends: HashMap<(i32, FiscalPeriod), NaiveDate> = by_period
+        .iter()
+        .map(|(&key, statement)| (key, statement.period.period_end))
+        .collect();
+    for (&(year, period), statement) in by_period.iter_mut() {
+        let span = if period == FiscalPeriod::Fy {
+            Span::Year
+        } else {
+            Span::Quarter
+        };
+        let end = statement.period.period_end;
+        statement.period.period_start = preceding(year, period)
+            .iter()
+            .find_map(|key| ends.get(key))
+            .and_then(|previous_end| previous_end.checked_add_days(Days::new(1)))
+            .filter(|&start| Span::of(start, end) == Some(span));
+    }
+}
+
+/// The periods that end the day before `period` of fiscal `year` begins.
+fn preceding(year: i32, period: FiscalPeriod) -> [(i32, FiscalPeriod); 2] {
+    use FiscalPeriod::{Fy, Q1, Q2, Q3, Q4};
+    match period {
+        Fy | Q1 => [(year - 1, Fy), (year - 1, Q4)],
+        Q2 => [(year, Q1); 2],
+        Q3 => [(year, Q2); 2],
+        Q4 => [(year, Q3); 2],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use clap::Parser;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::ingestion::normalize;
+
+    const PROFILE: &str = include_str!("../../../tests/fixtures/fmp/stable-profile-AAPL.json");
+    const INCOME: &str =
+        include_str!("../../../tests/fixtures/fmp/stable-income-statement-AAPL-annual.json");
+    const BALANCE: &str =
+        include_str!("../../../tests/fixtures/fmp/stable-balance-sheet-statement-AAPL-annual.json");
+    const CASH_FLOW: &str =
+        include_str!("../../../tests/fixtures/fmp/stable-cash-flow-statement-AAPL-annual.json");
+    const V3_INCOME: &str =
+        include_str!("../../../tests/fixtures/fmp/v3-income-statement-AAPL-annual.json");
+    const V3_BALANCE_QUARTERS: &str =
+        include_str!("../../../tests/fixtures/fmp/v3-balance-sheet-statement-AAPL-quarter.json");
+    const V3_CASH_FLOW_QUARTERS: &str =
+        include_str!("../../../tests/fixtures/fmp/v3-cash-flow-statement-AAPL-quarter.json");
+    const REFUSAL: &str =
+        r#"{"Error Message": "Invalid API KEY. Feel free to create a Free API Key."}"#;
+
+    fn aapl() -> Symbol {
+        Symbol::parse("AAPL").unwrap()
+    }
+
+    fn money(text: &str) -> Option<Money> {
+        Some(Money(text.parse().unwrap()))
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    /// The stable fixtures: fiscal 2024, annual only.
+    fn stable(
+        income: &str,
+        balance: &str,
+        cash_flow: &str,
+    ) -> Result<NormalizedCompany, ProviderError> {
+        let profile = parse_profile(&aapl(), PROFILE)?;
+        let documents = Documents {
+            income: [income, "[]"],
+            balance: [balance, "[]"],
+            cash_flow: [cash_flow, "[]"],
+        };
+        normalize(&aapl(), &profile, &documents)
+    }
+
+    /// The v3 fixtures: five fiscal years of income, five quarters of balances and cash flows.
+    fn legacy() -> NormalizedCompany {
+        let profile = parse_profile(&aapl(), PROFILE).unwrap();
+        let documents = Documents {
+            income: [V3_INCOME, "[]"],
+            balance: ["[]", V3_BALANCE_QUARTERS],
+            cash_flow: ["[]", V3_CASH_FLOW_QUARTERS],
+        };
+        normalize(&aapl(), &profile, &documents).unwrap()
+    }
+
+    fn find<Items>(
+        statements: &[Statement<Items>],
+        year: i32,
+        period: FiscalPeriod,
+    ) -> &Statement<Items> {
+        statements
+            .iter()
+            .find(|s| s.period.fiscal_year == year && s.period.fiscal_period == period)
+            .unwrap_or_else(|| panic!("no {period:?} {year}"))
+    }
+
+    #[test]
+    fn maps_a_stable_annual_report_exactly() {
+        let company = stable(INCOME, BALANCE, CASH_FLOW).unwrap();
+        assert_eq!(
+            company.info,
+            CompanyInfo {
+                cik: "0000320193".into(),
+                name: "Apple Inc.".into(),
+                currency: "USD".into(),
+                fiscal_year_end: "0928".into(),
+            }
+        );
+        let [income] = company.income.as_slice() else {
+            panic!("{:?}", company.income)
+        };
+        assert_eq!(
+            income.period,
+            StatementPeriod {
+                fiscal_year: 2024,
+                fiscal_period: FiscalPeriod::Fy,
+                period_start: None,
+                period_end: day("2024-09-28"),
+                form: "10-K".into(),
+                filed_at: day("2024-11-01"),
+                accession_number: "fmp:20241101060136".into(),
+                currency: "USD".into(),
+                derived: false,
+            }
+        );
+        assert_eq!(
+            income.items,
+            IncomeStatementItems {
+                revenue: money("391035000000"),
+                cost_of_revenue: money("210352000000"),
+                gross_profit: money("180683000000"),
+                research_and_development: money("31370000000"),
+                selling_general_and_administrative: money("26097000000"),
+                operating_expenses: money("57467000000"),
+                operating_income: money("123216000000"),
+                interest_expense: money("0"),
+                income_before_tax: money("123485000000"),
+                income_tax_expense: money("29749000000"),
+                net_income: money("93736000000"),
+                eps_basic: money("6.11"),
+                eps_diluted: money("6.08"),
+                weighted_average_shares_basic: Some(15_343_783_000),
+                weighted_average_shares_diluted: Some(15_408_095_000),
+            }
+        );
+
+        let [balance] = company.balance.as_slice() else {
+            panic!("{:?}", company.balance)
+        };
+        assert_eq!(balance.period.period_end, day("2024-09-28"));
+        let items = &balance.items;
+        assert_eq!(items.total_assets, money("364980000000"));
+        assert_eq!(items.total_liabilities_and_equity, items.total_assets);
+        assert_eq!(items.total_liabilities, money("308030000000"));
+        assert_eq!(items.total_equity, money("56950000000"));
+        assert_eq!(
+            items.accounts_receivable,
+            money("33410000000"),
+            "trade receivables, not netReceivables"
+        );
+        assert_eq!(items.retained_earnings, money("-19154000000"));
+        assert_eq!(items.goodwill, money("0"), "FMP's zero stays zero");
+
+        let [cash_flow] = company.cash_flow.as_slice() else {
+            panic!("{:?}", company.cash_flow)
+        };
+        let items = &cash_flow.items;
+        assert_eq!(items.operating_cash_flow, money("118254000000"));
+        assert_eq!(
+            items.capital_expenditure,
+            money("9447000000"),
+            "paid out, stored positive"
+        );
+        assert_eq!(items.dividends_paid, money("15234000000"));
+        assert_eq!(items.share_repurchases, money("94949000000"));
+        assert_eq!(
+            items.investing_cash_flow,
+            money("2935000000"),
+            "net flows keep their sign"
+        );
+        assert_eq!(items.financing_cash_flow, money("-121983000000"));
+        assert_eq!(items.net_change_in_cash, money("-794000000"));
+        assert_eq!(items.stock_based_compensation, money("11688000000"));
+        assert_eq!(
+            items.free_cash_flow,
+            money("108807000000"),
+            "FMP's own freeCashFlow"
+        );
+        assert!(!cash_flow.period.derived);
+    }
+
+    /// The same fiscal year through both providers: the sign conventions agree.
+    #[test]
+    fn means_what_the_sec_provider_means() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/sec/CIK0000320193.json"
+        );
+        let sec = normalize::normalize(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let fmp = stable(INCOME, BALANCE, CASH_FLOW).unwrap();
+
+        let (sec_income, fmp_income) = (
+            &find(&sec.income, 2024, FiscalPeriod::Fy).items,
+            &fmp.income[0].items,
+        );
+        assert_eq!(sec_income.revenue, fmp_income.revenue);
+        assert_eq!(sec_income.net_income, fmp_income.net_income);
+        assert_eq!(sec_income.eps_diluted, fmp_income.eps_diluted);
+        assert_eq!(
+            sec_income.weighted_average_shares_diluted,
+            fmp_income.weighted_average_shares_diluted
+        );
+
+        let (sec_balance, fmp_balance) = (
+            &find(&sec.balance, 2024, FiscalPeriod::Fy).items,
+            &fmp.balance[0].items,
+        );
+        assert_eq!(sec_balance.total_assets, fmp_balance.total_assets);
+        assert_eq!(
+            sec_balance.accounts_receivable,
+            fmp_balance.accounts_receivable
+        );
+        assert_eq!(sec_balance.total_equity, fmp_balance.total_equity);
+
+        let sec_period = &find(&sec.cash_flow, 2024, FiscalPeriod::Fy).period;
+        let (sec_cash, fmp_cash) = (
+            &find(&sec.cash_flow, 2024, FiscalPeriod::Fy).items,
+            &fmp.cash_flow[0].items,
+        );
+        assert_eq!(sec_cash.operating_cash_flow, fmp_cash.operating_cash_flow);
+        assert_eq!(sec_cash.capital_expenditure, fmp_cash.capital_expenditure);
+        assert_eq!(sec_cash.dividends_paid, fmp_cash.dividends_paid);
+        assert_eq!(sec_cash.share_repurchases, fmp_cash.share_repurchases);
+        assert_eq!(sec_cash.investing_cash_flow, fmp_cash.investing_cash_flow);
+        assert_eq!(sec_cash.financing_cash_flow, fmp_cash.financing_cash_flow);
+        assert_eq!(sec_cash.free_cash_flow, fmp_cash.free_cash_flow);
+        assert_eq!(sec_period.period_end, fmp.cash_flow[0].period.period_end);
+        assert_eq!(sec_period.form, fmp.cash_flow[0].period.form);
+    }
+
+    #[test]
+    fn reads_legacy_v3_spellings_and_sec_links() {
+        let company = legacy();
+        assert_eq!(company.info.fiscal_year_end, "0924");
+        let fy2022 = find(&company.income, 2022, FiscalPeriod::Fy);
+        assert_eq!(fy2022.period.accession_number, "0000320193-22-000108");
+        assert_eq!(fy2022.period.filed_at, day("2022-10-28"));
+        assert_eq!(fy2022.items.revenue, money("394328000000"));
+        assert_eq!(fy2022.items.eps_basic, money("6.15"));
+        assert_eq!(fy2022.items.eps_diluted, money("6.11"), "from `epsdiluted`");
+        assert_eq!(fy2022.items.interest_expense, money("2931000000"));
+        assert_eq!(
+            find(&company.income, 2018, FiscalPeriod::Fy)
+                .items
+                .eps_basic,
+            money("3")
+        );
+
+        let q3 = find(&company.cash_flow, 2023, FiscalPeriod::Q3);
+        assert_eq!(q3.period.accession_number, "0000320193-23-000077");
+        assert_eq!(
+            q3.items.investing_cash_flow,
+            money("437000000"),
+            "netCashUsedForInvestingActivites"
+        );
+        assert_eq!(q3.items.financing_cash_flow, money("-24048000000"));
+        assert_eq!(q3.items.capital_expenditure, money("2093000000"));
+        assert_eq!(
+            q3.items.dividends_paid,
+            money("3849000000"),
+            "from `dividendsPaid`"
+        );
+        assert_eq!(q3.items.share_repurchases, money("19863000000"));
+        assert_eq!(q3.items.operating_cash_flow, money("26380000000"));
+        assert_eq!(
+            q3.items.free_cash_flow,
+            money("24287000000"),
+            "FMP's own freeCashFlow"
+        );
+
+        let q4 = find(&company.balance, 2022, FiscalPeriod::Q4);
+        assert_eq!(q4.items.total_assets, money("352755000000"));
+        assert_eq!(q4.items.total_liabilities_and_equity, q4.items.total_assets);
+        assert_eq!(
+            q4.items.accounts_receivable,
+            money("60932000000"),
+            "netReceivables"
+        );
+    }
+
+    #[test]
+    fn quarters_carry_the_provenance_the_sec_provider_gives_them() {
+        let company = legacy();
+        let summary = |period: &StatementPeriod| {
+            (
+                period.fiscal_year,
+                period.fiscal_period,
+                period.form.clone(),
+                period.derived,
+                period.period_start,
+            )
+        };
+        use FiscalPeriod::{Fy, Q1, Q2, Q3, Q4};
+        let cash_flow: Vec<_> = company
+            .cash_flow
+            .iter()
+            .map(|s| summary(&s.period))
+            .collect();
+        assert_eq!(
+            cash_flow,
+            [
+                (2022, Q3, "10-Q".into(), true, None),
+                (2022, Q4, "10-K".into(), true, Some(day("2022-06-26"))),
+                (2023, Q1, "10-Q".into(), false, Some(day("2022-09-25"))),
+                (2023, Q2, "10-Q".into(), true, Some(day("2023-01-01"))),
+                (2023, Q3, "10-Q".into(), true, Some(day("2023-04-02"))),
+            ]
+        );
+        assert!(
+            company
+                .balance
+                .iter()
+                .all(|s| !s.period.derived && s.period.period_start.is_none())
+        );
+        assert_eq!(find(&company.balance, 2022, Q4).period.form, "10-K");
+        let income: Vec<_> = company.income.iter().map(|s| summary(&s.period)).collect();
+        assert_eq!(income[0], (2018, Fy, "10-K".into(), false, None));
+        assert_eq!(
+            income[4],
+            (2022, Fy, "10-K".into(), false, Some(day("2021-09-26")))
+        );
+    }
+
+    #[test]
+    fn null_or_missing_is_none_never_zero() {
+        let income = INCOME
+            .replace(r#""epsDiluted": 6.08,"#, r#""epsDiluted": null,"#)
+            .replace(r#""revenue": 391035000000,"#, "");
+        let company = stable(&income, BALANCE, CASH_FLOW).unwrap();
+        let items = &company.income[0].items;
+        assert_eq!(items.eps_diluted, None);
+        assert_eq!(items.revenue, None);
+        assert_eq!(items.eps_basic, money("6.11"));
+    }
+
+    #[test]
+    fn the_latest_filing_wins_a_duplicated_period() {
+        // The same v3 quarters twice, one copy as if re-filed later (a test input, not FMP's).
+        let refiled = V3_CASH_FLOW_QUARTERS.replace(
+            r#""fillingDate": "2023-08-04""#,
+            r#""fillingDate": "2023-09-01""#,
+        );
+        let profile = parse_profile(&aapl(), PROFILE).unwrap();
+        let documents = Documents {
+            income: [V3_INCOME, "[]"],
+            balance: ["[]", "[]"],
+            cash_flow: [V3_CASH_FLOW_QUARTERS, &refiled],
+        };
+        let company = normalize(&aapl(), &profile, &documents).unwrap();
+        assert_eq!(company.cash_flow.len(), 5);
+        assert_eq!(
+            find(&company.cash_flow, 2023, FiscalPeriod::Q3)
+                .period
+                .filed_at,
+            day("2023-09-01")
+        );
+    }
+
+    #[test]
+    fn unknown_symbols_are_not_found() {
+        let error = parse_profile(&aapl(), "[]").unwrap_err();
+        assert!(
+            matches!(error, ProviderError::NotFound(ref r) if r == "FMP does not know AAPL"),
+            "{error:?}"
+        );
+        let error = stable("[]", "[]", "[]").unwrap_err();
+        assert!(matches!(error, ProviderError::NotFound(_)), "{error:?}");
+    }
+
+    #[test]
+    fn refusals_and_garbage_are_invalid() {
+        let error = parse_profile(&aapl(), REFUSAL).unwrap_err();
+        assert!(
+            matches!(&error, ProviderError::Invalid(r) if r.starts_with("FMP profile: FMP refused: Invalid API KEY")),
+            "{error:?}"
+        );
+        let error = stable(INCOME, REFUSAL, CASH_FLOW).unwrap_err();
+        assert!(
+            matches!(&error, ProviderError::Invalid(r) if r.starts_with("FMP balance-sheet-statement (annual): FMP refused")),
+            "{error:?}"
+        );
+        for garbage in [
+            "<html>Bad gateway</html>",
+            "",
+            r#"{"symbol": "AAPL"}"#,
+            "[1, 2]",
+        ] {
+            let error = stable(garbage, BALANCE, CASH_FLOW).unwrap_err();
+            assert!(
+                matches!(&error, ProviderError::Invalid(r) if r.starts_with("FMP income-statement (annual): not a list of rows")),
+                "{garbage:?}: {error:?}"
+            );
+        }
+        let text_figure = INCOME.replace("391035000000,", r#""391035000000","#);
+        let error = stable(&text_figure, BALANCE, CASH_FLOW).unwrap_err();
+        assert!(
+            matches!(&error, ProviderError::Invalid(r) if r.contains("FY 2024 (ending 2024-09-28): `revenue` is not a number")),
+            "{error:?}"
+        );
+        let error = stable(&INCOME.replace(r#""FY""#, r#""H1""#), "[]", "[]").unwrap_err();
+        assert!(
+            matches!(error, ProviderError::NotFound(_)),
+            "other periods are left out: {error:?}"
+        );
+    }
+
+    #[test]
+    fn numbers_are_exact() {
+        for (text, expected) in [
+            ("391035000000", "391035000000"),
+            ("6.08", "6.08"),
+            ("0.0", "0"),
+            ("-19154000000", "-19154000000"),
+            ("1.5e9", "1500000000"),
+            ("-1.063E9", "-1063000000"),
+            ("1.5e+9", "1500000000"),
+            ("2.5E-3", "0.0025"),
+            ("0.1", "0.1"),
+        ] {
+            assert_eq!(
+                parse_decimal(text),
+                Some(expected.parse().unwrap()),
+                "{text}"
+            );
+        }
+        assert_eq!(parse_decimal(r#""12""#), None);
+        assert_eq!(
+            Reading::PerShare
+                .apply("5.850353243416827".parse().unwrap())
+                .to_string(),
+            "5.8504"
+        );
+        assert_eq!(Reading::Outflow.apply(Decimal::ZERO).to_string(), "0");
+    }
+
+    #[test]
+    fn urls_encode_the_query() {
+        let url = endpoint_url(
+            "http://fmp.test",
+            "profile",
+            &[("symbol", "BRK.B"), ("apikey", "a b&c")],
+        )
+        .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://fmp.test/stable/profile?symbol=BRK.B&apikey=a+b%26c"
+        );
+        let error = endpoint_url("not a url", "profile", &[]).unwrap_err();
+        assert!(matches!(error, ProviderError::Invalid(_)));
+    }
+
+    #[derive(Parser)]
+    struct Settings {
+        #[command(flatten)]
+        provider: ProviderSettings,
+    }
+
+    fn settings(args: &[&str]) -> ProviderSettings {
+        let args = ["finstage", "--provider", "fmp"].iter().chain(args);
+        Settings::try_parse_from(args).unwrap().provider
+    }
+
+    #[test]
+    fn refuses_to_start_without_a_key() {
+        for args in [&[][..], &["--fmp-api-key", ""], &["--fmp-api-key", "  "]] {
+            assert!(matches!(
+                FmpProvider::new(&settings(args)),
+                Err(ProviderConfigError::MissingFmpApiKey)
+            ));
+        }
+        let provider = FmpProvider::new(&settings(&[
+            "--fmp-api-key",
+            "k",
+            "--fmp-base-url",
+            "http://h/",
+        ]))
+        .unwrap();
+        assert_eq!(provider.base_url, "http://h");
+    }
+
+    /// A local stand-in for FMP: answers each request with `answer(path, query)`.
+    async fn fake_fmp(
+        answer: impl Fn(&str, &HashMap<String, String>) -> (u16, String) + Send + Sync + 'static,
+    ) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let answer = Arc::new(answer);
+        tokio::spawn(async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let answer = answer.clone();
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buffer = [0; 4096];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        let read = socket.read(&mut buffer).await.unwrap();
+                        if read == 0 {
+                            return;
+                        }
+                        request.extend_from_slice(&buffer[..read]);
+                    }
+                    let head = String::from_utf8_lossy(&request);
+                    let target = head.split_whitespace().nth(1).unwrap_or("/");
+                    let url = Url::parse(&format!("http://fmp.test{target}")).unwrap();
+                    let query = url.query_pairs().into_owned().collect();
+                    let (status, body) = answer(url.path(), &query);
+                    let response = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    socket.write_all(response.as_bytes()).await.unwrap();
+                });
+            }
+        });
+        format!("http://{address}/")
+    }
+
+    fn provider(base_url: &str) -> FmpProvider {
+        FmpProvider::new(&settings(&[
+            "--fmp-api-key",
+            "secret-key",
+            "--fmp-base-url",
+            base_url,
+        ]))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn fetches_the_profile_and_six_statement_answers() {
+        let base_url = fake_fmp(|path, query| {
+            let expected = (
+                query.get("symbol").map(String::as_str),
+                query.get("apikey").map(String::as_str),
+            );
+            if expected != (Some("AAPL"), Some("secret-key")) {
+                return (400, "[]".into());
+            }
+            let annual = match query.get("period").map(String::as_str) {
+                None | Some("annual") => true,
+                Some("quarter") => false,
+                Some(_) => return (400, "[]".into()),
+            };
+            let body = match (path, annual) {
+                ("/stable/profile", _) => PROFILE,
+                ("/stable/income-statement", true) => INCOME,
+                ("/stable/balance-sheet-statement", true) => BALANCE,
+                ("/stable/cash-flow-statement", true) => CASH_FLOW,
+                ("/stable/income-statement" | "/stable/balance-sheet-statement", false) => "[]",
+                ("/stable/cash-flow-statement", false) => V3_CASH_FLOW_QUARTERS,
+                _ => return (404, "[]".into()),
+            };
+            (200, body.into())
+        })
+        .await;
+        let company = provider(&base_url).fetch(&aapl()).await.unwrap();
+        assert_eq!(company.info.name, "Apple Inc.");
+        assert_eq!(company.income.len(), 1);
+        assert_eq!(company.balance.len(), 1);
+        assert_eq!(company.cash_flow.len(), 6);
+    }
+
+    #[tokio::test]
+    async fn errors_never_show_the_key() {
+        let base_url = fake_fmp(|path, _| match path {
+            "/stable/profile" => (
+                401,
+                r#"{"Error Message": "Invalid API KEY secret-key."}"#.into(),
+            ),
+            _ => (429, "[]".into()),
+        })
+        .await;
+        let error = provider(&base_url).fetch(&aapl()).await.unwrap_err();
+        assert!(
+            matches!(&error, ProviderError::Invalid(r) if r == "FMP profile: HTTP 401 Unauthorized"),
+            "{error:?}"
+        );
+
+        let base_url = fake_fmp(|path, _| match path {
+            "/stable/profile" => (
+                200,
+                r#"{"Error Message": "Invalid API KEY secret-key."}"#.into(),
+            ),
+            _ => (429, "[]".into()),
+        })
+        .await;
+        let error = provider(&base_url).fetch(&aapl()).await.unwrap_err();
+        assert!(
+            matches!(&error, ProviderError::Invalid(r) if r == "FMP profile: FMP refused: Invalid API KEY [FMP_API_KEY]."),
+            "{error:?}"
+        );
+
+        let base_url = fake_fmp(|path, _| match path {
+            "/stable/profile" => (200, PROFILE.into()),
+            _ => (429, "[]".into()),
+        })
+        .await;
+        let error = provider(&base_url).fetch(&aapl()).await.unwrap_err();
+        assert!(
+            matches!(&error, ProviderError::Transient { reason, .. } if !reason.contains("secret-key")),
+            "{error:?}"
+        );
+    }
+}

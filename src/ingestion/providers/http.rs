@@ -1,0 +1,97 @@
+//! HTTP plumbing shared by the live providers: one client with timeouts, and the mapping of
+//! HTTP outcomes to `ProviderError` (404 → not found; timeouts, 429 and 5xx → transient, with
+//! the server's `Retry-After`; other client errors → invalid).
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{Client, StatusCode};
+
+use super::ProviderError;
+
+/// A client with a connect timeout and an overall timeout per request.
+pub fn client(user_agent: &str, timeout: Duration) -> reqwest::Result<Client> {
+    Client::builder()
+        .user_agent(user_agent)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .timeout(timeout)
+        .build()
+}
+
+/// GETs `url` and returns its body; `what` names the document in errors. The URL is not put
+/// in errors because it may carry an API key.
+pub async fn get_text(client: &Client, url: &str, what: &str) -> Result<String, ProviderError> {
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|error| ProviderError::transient(format!("{what}: {}", describe(error))))?;
+    let status = response.status();
+    if status.is_success() {
+        return response.text().await.map_err(|error| {
+            ProviderError::transient(format!("{what}: body: {}", describe(error)))
+        });
+    }
+    let reason = format!("{what}: HTTP {status}");
+    Err(match status {
+        StatusCode::NOT_FOUND => ProviderError::NotFound(reason),
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => ProviderError::Transient {
+            reason,
+            retry_after: retry_after(response.headers()),
+        },
+        status if status.is_server_error() => ProviderError::Transient {
+            reason,
+            retry_after: retry_after(response.headers()),
+        },
+        _ => ProviderError::Invalid(reason),
+    })
+}
+
+/// What went wrong, without the URL reqwest includes in its messages.
+fn describe(error: reqwest::Error) -> String {
+    if error.is_timeout() {
+        "timed out".into()
+    } else if error.is_connect() {
+        "cannot connect".into()
+    } else {
+        error.without_url().to_string()
+    }
+}
+
+/// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn retry_after_accepts_seconds_and_dates() {
+        assert_eq!(retry_after(&headers("7")), Some(Duration::from_secs(7)));
+        let in_a_minute = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(60));
+        let delay = retry_after(&headers(&in_a_minute)).unwrap();
+        assert!(delay > Duration::from_secs(55) && delay <= Duration::from_secs(60));
+        assert_eq!(
+            retry_after(&headers("Wed, 21 Oct 2015 07:28:00 GMT")),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after(&headers("soon")), None);
+    }
+}

@@ -1,0 +1,107 @@
+//! `sec`: live SEC EDGAR. Symbol → CIK from `company_tickers.json` (cached for a day), then
+//! `api/xbrl/companyfacts/CIK##########.json`. SEC's fair-access rules ask for a User-Agent
+//! naming the operator and at most 10 requests per second: a limiter shared by every request
+//! of this process keeps under `SEC_REQUESTS_PER_SECOND` (with N worker processes, set it to
+//! 10/N).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::Mutex;
+
+use super::{Provider, ProviderConfigError, ProviderError, http, normalize_companyfacts};
+use crate::config::ProviderSettings;
+use crate::domain::Symbol;
+use crate::ingestion::companyfacts::{cik_index, padded_cik, parse_tickers};
+use crate::ingestion::normalize::NormalizedCompany;
+
+/// SEC adds new tickers daily; a day-old list only delays brand-new listings.
+const TICKERS_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
+
+pub struct SecProvider {
+    client: reqwest::Client,
+    base_url: String,
+    tickers_url: String,
+    limiter: Arc<DefaultDirectRateLimiter>,
+    tickers: Mutex<Option<Tickers>>,
+}
+
+struct Tickers {
+    fetched_at: Instant,
+    ciks: Arc<HashMap<Symbol, u64>>,
+}
+
+impl SecProvider {
+    pub fn new(settings: &ProviderSettings) -> Result<Self, ProviderConfigError> {
+        let user_agent = settings
+            .sec_user_agent
+            .as_deref()
+            .map(str::trim)
+            .filter(|agent| !agent.is_empty())
+            .ok_or(ProviderConfigError::MissingSecUserAgent)?;
+        reqwest::header::HeaderValue::from_str(user_agent)?;
+        Ok(Self {
+            client: http::client(user_agent, settings.timeout())?,
+            base_url: settings.sec_base_url.trim_end_matches('/').to_owned(),
+            tickers_url: settings.sec_tickers_url.clone(),
+            limiter: Arc::new(RateLimiter::direct(Quota::per_second(
+                settings.sec_requests_per_second,
+            ))),
+            tickers: Mutex::new(None),
+        })
+    }
+
+    async fn get(&self, url: &str, what: &str) -> Result<String, ProviderError> {
+        self.limiter.until_ready().await;
+        http::get_text(&self.client, url, what).await
+    }
+
+    /// The symbol → CIK index, refetched when a day old. If refetching fails, a stale index
+    /// is better than none.
+    async fn ciks(&self) -> Result<Arc<HashMap<Symbol, u64>>, ProviderError> {
+        let mut cached = self.tickers.lock().await;
+        if let Some(tickers) = cached.as_ref()
+            && tickers.fetched_at.elapsed() < TICKERS_MAX_AGE
+        {
+            return Ok(tickers.ciks.clone());
+        }
+        let fetched = match self.get(&self.tickers_url, "company tickers").await {
+            Ok(json) => parse_tickers(&json).map_err(|error| {
+                ProviderError::Invalid(format!("malformed company tickers: {error}"))
+            }),
+            Err(ProviderError::NotFound(reason)) => Err(ProviderError::Invalid(reason)),
+            Err(error) => Err(error),
+        };
+        match (fetched, cached.as_ref()) {
+            (Ok(tickers), _) => {
+                let ciks = Arc::new(cik_index(&tickers));
+                *cached = Some(Tickers {
+                    fetched_at: Instant::now(),
+                    ciks: ciks.clone(),
+                });
+                Ok(ciks)
+            }
+            (Err(error), Some(stale)) => {
+                tracing::warn!(%error, "cannot refresh company tickers; using the cached list");
+                Ok(stale.ciks.clone())
+            }
+            (Err(error), None) => Err(error),
+        }
+    }
+}
+
+#[async_trait]
+impl Provider for SecProvider {
+    async fn fetch(&self, symbol: &Symbol) -> Result<NormalizedCompany, ProviderError> {
+        let cik = *self.ciks().await?.get(symbol).ok_or_else(|| {
+            ProviderError::NotFound(format!("{symbol} is not in SEC's company tickers"))
+        })?;
+        let cik = padded_cik(cik);
+        let url = format!("{}/api/xbrl/companyfacts/CIK{cik}.json", self.base_url);
+        let json = self.get(&url, &format!("companyfacts CIK{cik}")).await?;
+        normalize_companyfacts(json).await
+    }
+}

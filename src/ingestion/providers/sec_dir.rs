@@ -1,0 +1,71 @@
+//! `sec-dir`: SEC's files from a local directory (`company_tickers.json` and the nightly bulk
+//! `CIK##########.json` companyfacts), for offline use, back-fills and the demo.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use tokio::sync::OnceCell;
+
+use super::{Provider, ProviderError, normalize_companyfacts};
+use crate::domain::Symbol;
+use crate::ingestion::companyfacts::{cik_index, padded_cik, parse_tickers};
+use crate::ingestion::import::TICKERS_FILE;
+use crate::ingestion::normalize::NormalizedCompany;
+
+pub struct SecDirProvider {
+    dir: PathBuf,
+    /// Read on first use; the directory is replaced as a whole, so restart to pick up a new one.
+    ciks: OnceCell<HashMap<Symbol, u64>>,
+}
+
+impl SecDirProvider {
+    pub fn new(dir: PathBuf) -> Self {
+        Self {
+            dir,
+            ciks: OnceCell::new(),
+        }
+    }
+
+    async fn ciks(&self) -> Result<&HashMap<Symbol, u64>, ProviderError> {
+        self.ciks
+            .get_or_try_init(|| async {
+                let path = self.dir.join(TICKERS_FILE);
+                let json = tokio::fs::read_to_string(&path).await.map_err(|error| {
+                    ProviderError::transient(format!("cannot read {}: {error}", path.display()))
+                })?;
+                let tickers = parse_tickers(&json).map_err(|error| {
+                    ProviderError::Invalid(format!("malformed {TICKERS_FILE}: {error}"))
+                })?;
+                Ok(cik_index(&tickers))
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl Provider for SecDirProvider {
+    async fn fetch(&self, symbol: &Symbol) -> Result<NormalizedCompany, ProviderError> {
+        let cik =
+            *self.ciks().await?.get(symbol).ok_or_else(|| {
+                ProviderError::NotFound(format!("{symbol} is not in {TICKERS_FILE}"))
+            })?;
+        let path = self.dir.join(format!("CIK{}.json", padded_cik(cik)));
+        let json = match tokio::fs::read_to_string(&path).await {
+            Ok(json) => json,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ProviderError::NotFound(format!(
+                    "no companyfacts file for {symbol} (CIK {})",
+                    padded_cik(cik)
+                )));
+            }
+            Err(error) => {
+                return Err(ProviderError::transient(format!(
+                    "cannot read {}: {error}",
+                    path.display()
+                )));
+            }
+        };
+        normalize_companyfacts(json).await
+    }
+}

@@ -1,0 +1,119 @@
+//! The gateway's side of ingestion results: a Kafka consumer on the result topic (its own
+//! consumer group per gateway, since every gateway needs every event) that feeds
+//! `StatusFeed`, the in-process broadcast behind `Subscription.companyStatus`.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use tokio::sync::broadcast;
+
+use crate::config::KafkaSettings;
+use crate::domain::{CompanyStatus, Symbol};
+use crate::kafka::{self, ResultMessage};
+
+/// Events kept for subscribers that fall behind; a slower one skips ahead (it then still
+/// has the latest status of its company from the next event).
+const FEED_CAPACITY: usize = 1024;
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// A company's status changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusEvent {
+    pub symbol: Symbol,
+    pub status: CompanyStatus,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// Fans status events out to every subscriber in this process. Cheap to clone.
+#[derive(Clone)]
+pub struct StatusFeed {
+    sender: broadcast::Sender<StatusEvent>,
+}
+
+impl Default for StatusFeed {
+    fn default() -> Self {
+        Self {
+            sender: broadcast::Sender::new(FEED_CAPACITY),
+        }
+    }
+}
+
+impl StatusFeed {
+    pub fn subscribe(&self) -> broadcast::Receiver<StatusEvent> {
+        self.sender.subscribe()
+    }
+
+    pub fn publish(&self, event: StatusEvent) {
+        // No subscriber is not an error: nobody is watching this company right now.
+        let _ = self.sender.send(event);
+    }
+}
+
+pub struct ResultListener {
+    consumer: StreamConsumer,
+    settings: KafkaSettings,
+    feed: StatusFeed,
+}
+
+impl ResultListener {
+    pub fn new(settings: &KafkaSettings, feed: StatusFeed) -> Result<Self, KafkaError> {
+        let group = format!("finstage-gateway-{}", uuid::Uuid::new_v4().simple());
+        Ok(Self {
+            // Only events from now on matter: a subscriber reads the current status from
+            // the database first.
+            consumer: kafka::consumer(settings, &group, 45_000, "latest")?,
+            settings: settings.clone(),
+            feed,
+        })
+    }
+
+    /// Listens forever; retries with backoff while Kafka is down.
+    pub async fn run(self) {
+        let mut backoff = Duration::from_millis(500);
+        loop {
+            let subscribed = match kafka::ensure_topics(&self.settings).await {
+                Ok(()) => self.consumer.subscribe(&[&self.settings.result_topic]),
+                Err(error) => Err(error),
+            };
+            match subscribed {
+                Ok(()) => break,
+                Err(error) => {
+                    tracing::warn!(%error, retry_in_ms = backoff.as_millis(), "result listener not ready");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+        loop {
+            match self.consumer.recv().await {
+                Ok(message) => match message
+                    .payload()
+                    .map(serde_json::from_slice::<ResultMessage>)
+                {
+                    Some(Ok(result)) => self.deliver(result),
+                    Some(Err(error)) => tracing::warn!(%error, "unreadable result message ignored"),
+                    None => tracing::warn!("empty result message ignored"),
+                },
+                Err(error) => tracing::warn!(%error, "result listener error"),
+            }
+        }
+    }
+
+    fn deliver(&self, result: ResultMessage) {
+        let Ok(symbol) = Symbol::parse(&result.symbol) else {
+            tracing::warn!(symbol = %result.symbol, "result for an invalid symbol ignored");
+            return;
+        };
+        tracing::debug!(%symbol, status = <&str>::from(result.status), "ingestion result");
+        self.feed.publish(StatusEvent {
+            symbol,
+            status: result.status,
+            reason: result.reason,
+            at: result.completed_at,
+        });
+    }
+}

@@ -1,0 +1,359 @@
+//! Handling one request message. The steps, each safe to repeat after a crash:
+//! 1. Parse; a poison message (not JSON, bad symbol) goes straight to the dead-letter topic.
+//! 2. Take the company's ingestion lock, so two workers never ingest one company at once.
+//! 3. A request already completed (a redelivery) only has its result published again.
+//! 4. Mark the company `IN_PROGRESS`, fetch with retries, then store it (`READY`, in one
+//!    transaction) or record why not (`NOT_FOUND`, `FAILED`; transient failures that never
+//!    cleared also go to the dead-letter topic).
+//! 5. Close the request and publish the outcome to the result topic.
+//!
+//! An infrastructure failure (MySQL or Kafka down) in any step retries the whole message
+//! after a backoff; the steps above make that safe.
+
+use chrono::Utc;
+use diesel_async::AsyncConnection;
+use rdkafka::message::{BorrowedMessage, Header, Message, OwnedHeaders};
+use tokio_util::sync::CancellationToken;
+
+use super::retry::Fetched;
+use super::{Handled, INFRA_RETRY_MAX, INFRA_RETRY_MIN, Worker, WorkerError};
+use crate::db::registrations::{self, RegistrationRecord};
+use crate::db::{DbError, companies, is_retryable, locks};
+use crate::domain::{CompanyStatus, RegistrationState, Symbol};
+use crate::ingestion::store::store_company;
+use crate::kafka::{self, RegistrationMessage, ResultMessage};
+
+/// How long one `GET_LOCK` call waits before the worker checks for shutdown and asks again.
+const LOCK_WAIT_SECS: u32 = 5;
+
+/// A terminal outcome of one ingestion.
+struct Outcome {
+    status: CompanyStatus,
+    reason: Option<String>,
+    request_state: RegistrationState,
+}
+
+impl Worker {
+    /// Handles `message` until it is done or the worker stops; infrastructure failures are
+    /// retried with backoff, never skipped.
+    #[tracing::instrument(
+        name = "ingest_message",
+        skip_all,
+        fields(
+            partition = message.partition(),
+            offset = message.offset(),
+            symbol = tracing::field::Empty
+        )
+    )]
+    pub(super) async fn handle(
+        &self,
+        message: &BorrowedMessage<'_>,
+        shutdown: &CancellationToken,
+    ) -> Handled {
+        let mut delay = INFRA_RETRY_MIN;
+        loop {
+            match self.try_handle(message, shutdown).await {
+                Ok(handled) => return handled,
+                Err(error) => {
+                    tracing::warn!(%error, retry_in_ms = delay.as_millis(), "message handling failed; retrying");
+                }
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return Handled::Released,
+                () = tokio::time::sleep(delay) => delay = (delay * 2).min(INFRA_RETRY_MAX),
+            }
+        }
+    }
+
+    async fn try_handle(
+        &self,
+        message: &BorrowedMessage<'_>,
+        shutdown: &CancellationToken,
+    ) -> Result<Handled, WorkerError> {
+        let (symbol, request_id) = match parse_request(message.payload()) {
+            Ok(parsed) => parsed,
+            Err(reason) => {
+                tracing::warn!(%reason, "poison message dead-lettered");
+                self.dead_letter(message, &reason, 0).await?;
+                return Ok(Handled::Done);
+            }
+        };
+        tracing::Span::current().record("symbol", symbol.as_str());
+        let mut lock = self.db.conn().await?;
+        while !locks::lock_company(&mut lock, &symbol, LOCK_WAIT_SECS).await? {
+            if shutdown.is_cancelled() {
+                return Ok(Handled::Released);
+            }
+            tracing::debug!(%symbol, "another worker is ingesting this company; waiting");
+        }
+        let handled = self
+            .ingest_locked(message, &symbol, request_id, shutdown)
+            .await;
+        if let Err(error) = locks::unlock_company(&mut lock, &symbol).await {
+            // Closing the connection releases its locks; never return it to the pool locked.
+            tracing::warn!(%error, "cannot release the ingestion lock; closing its connection");
+            drop(crate::db::DbConnection::take(lock));
+        }
+        handled
+    }
+
+    async fn ingest_locked(
+        &self,
+        message: &BorrowedMessage<'_>,
+        symbol: &Symbol,
+        request_id: Option<i64>,
+        shutdown: &CancellationToken,
+    ) -> Result<Handled, WorkerError> {
+        let mut conn = self.db.conn().await?;
+        let request = find_request(&mut conn, symbol, request_id).await?;
+        if let Some(request) = request.as_ref().filter(|r| r.completed_at.is_some()) {
+            tracing::info!(%symbol, request_id = request.id, "request already handled; republishing its result");
+            let company = companies::by_symbols(&mut conn, std::slice::from_ref(symbol)).await?;
+            if let Some(company) = company.first() {
+                let outcome = Outcome {
+                    status: company.status,
+                    reason: company.status_reason.clone(),
+                    request_state: request.state,
+                };
+                self.publish_result(symbol, Some(request), &outcome, request.attempts as u32)
+                    .await?;
+            }
+            return Ok(Handled::Done);
+        }
+
+        conn.transaction(async |conn| {
+            companies::insert_pending(conn, std::slice::from_ref(symbol)).await?;
+            companies::set_status(conn, symbol, CompanyStatus::InProgress, None).await?;
+            if let Some(request) = &request {
+                registrations::set_progress(
+                    conn,
+                    request.id,
+                    RegistrationState::InProgress,
+                    0,
+                    None,
+                )
+                .await?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })
+        .await?;
+        drop(conn);
+
+        let started = std::time::Instant::now();
+        let (fetched, attempts) = self
+            .fetch_with_retries(symbol, request.as_ref(), shutdown)
+            .await?;
+        let outcome = match fetched {
+            Fetched::Interrupted => {
+                self.give_back(symbol, request.as_ref(), attempts).await?;
+                return Ok(Handled::Released);
+            }
+            Fetched::Company(company) => self.store(symbol, &company).await?,
+            Fetched::NotFound(reason) => Outcome {
+                status: CompanyStatus::NotFound,
+                reason: Some(reason),
+                request_state: RegistrationState::Completed,
+            },
+            Fetched::Invalid(reason) => failed(reason),
+            Fetched::GaveUp(reason) => {
+                self.dead_letter(message, &reason, attempts).await?;
+                failed(format!("gave up after {attempts} attempts: {reason}"))
+            }
+        };
+
+        let mut conn = self.db.conn().await?;
+        if outcome.status != CompanyStatus::Ready {
+            companies::set_status(&mut conn, symbol, outcome.status, outcome.reason.as_deref())
+                .await?;
+        }
+        if let Some(request) = &request {
+            registrations::complete(
+                &mut conn,
+                request.id,
+                outcome.request_state,
+                attempts,
+                outcome.reason.as_deref(),
+            )
+            .await?;
+        }
+        drop(conn);
+        self.publish_result(symbol, request.as_ref(), &outcome, attempts)
+            .await?;
+        tracing::info!(
+            %symbol,
+            status = <&str>::from(outcome.status),
+            reason = outcome.reason.as_deref(),
+            attempts,
+            elapsed_ms = started.elapsed().as_millis(),
+            "ingestion finished"
+        );
+        Ok(Handled::Done)
+    }
+
+    /// Stores the company (`READY`). A row the database refuses (a value out of range, say)
+    /// fails the company with the reason; an unreachable database is retried by the caller.
+    async fn store(
+        &self,
+        symbol: &Symbol,
+        company: &crate::ingestion::normalize::NormalizedCompany,
+    ) -> Result<Outcome, WorkerError> {
+        let mut conn = self.db.conn().await?;
+        match store_company(&mut conn, symbol, None, company).await {
+            Ok(_) => Ok(Outcome {
+                status: CompanyStatus::Ready,
+                reason: None,
+                request_state: RegistrationState::Completed,
+            }),
+            Err(DbError::Query(error)) if !is_retryable(&error) => {
+                Ok(failed(format!("cannot store the statements: {error}")))
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Puts an unfinished company back in the queue: `PENDING`, its request still open, so
+    /// the next delivery of the message picks it up.
+    async fn give_back(
+        &self,
+        symbol: &Symbol,
+        request: Option<&RegistrationRecord>,
+        attempts: u32,
+    ) -> Result<(), WorkerError> {
+        let mut conn = self.db.conn().await?;
+        companies::set_status(&mut conn, symbol, CompanyStatus::Pending, None).await?;
+        if let Some(request) = request {
+            registrations::set_progress(
+                &mut conn,
+                request.id,
+                RegistrationState::Published,
+                attempts,
+                request.last_error.as_deref(),
+            )
+            .await?;
+        }
+        tracing::info!(%symbol, "worker stopping; request released");
+        Ok(())
+    }
+
+    async fn publish_result(
+        &self,
+        symbol: &Symbol,
+        request: Option<&RegistrationRecord>,
+        outcome: &Outcome,
+        attempts: u32,
+    ) -> Result<(), WorkerError> {
+        let result = ResultMessage {
+            symbol: symbol.to_string(),
+            success: outcome.status == CompanyStatus::Ready,
+            status: outcome.status,
+            reason: outcome.reason.clone(),
+            request_id: request.map(|r| r.id.to_string()),
+            attempts,
+            completed_at: Utc::now(),
+        };
+        let payload = serde_json::to_vec(&result)?;
+        kafka::publish(
+            &self.producer,
+            &self.settings.kafka.result_topic,
+            symbol.as_str(),
+            &payload,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Copies `message` to the dead-letter topic, with why and after how many attempts in
+    /// its headers, and where it came from.
+    async fn dead_letter(
+        &self,
+        message: &BorrowedMessage<'_>,
+        error: &str,
+        attempts: u32,
+    ) -> Result<(), WorkerError> {
+        let attempts = attempts.to_string();
+        let partition = message.partition().to_string();
+        let offset = message.offset().to_string();
+        let failed_at = Utc::now().to_rfc3339();
+        let headers = OwnedHeaders::new()
+            .insert(header("error", error))
+            .insert(header("attempts", &attempts))
+            .insert(header("source-topic", message.topic()))
+            .insert(header("source-partition", &partition))
+            .insert(header("source-offset", &offset))
+            .insert(header("failed-at", &failed_at));
+        let key = message
+            .key()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        kafka::publish_with_headers(
+            &self.producer,
+            &self.settings.kafka.dlq_topic,
+            &key,
+            message.payload().unwrap_or_default(),
+            headers,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+fn header<'a>(key: &'a str, value: &'a str) -> Header<'a, &'a str> {
+    Header {
+        key,
+        value: Some(value),
+    }
+}
+
+fn failed(reason: String) -> Outcome {
+    Outcome {
+        status: CompanyStatus::Failed,
+        reason: Some(reason),
+        request_state: RegistrationState::Failed,
+    }
+}
+
+/// The symbol and, from our own relay, the request id. The earlier system sent only
+/// `{"symbol":"…"}`; that is accepted too.
+fn parse_request(payload: Option<&[u8]>) -> Result<(Symbol, Option<i64>), String> {
+    let payload = payload.ok_or("empty message")?;
+    let message: RegistrationMessage = serde_json::from_slice(payload)
+        .map_err(|error| format!("not a registration request: {error}"))?;
+    let symbol = Symbol::parse(&message.symbol).map_err(|error| error.to_string())?;
+    let request_id = message.request_id.and_then(|id| id.parse().ok());
+    Ok((symbol, request_id))
+}
+
+/// The request this message stands for: the one it names, or else (a message from the
+/// earlier system, or naming a request this database does not have) the symbol's open one.
+async fn find_request(
+    conn: &mut crate::db::DbConnection,
+    symbol: &Symbol,
+    request_id: Option<i64>,
+) -> Result<Option<RegistrationRecord>, WorkerError> {
+    if let Some(id) = request_id
+        && let Some(request) = registrations::by_id(conn, id).await?
+        && request.symbol == symbol.as_str()
+    {
+        return Ok(Some(request));
+    }
+    Ok(registrations::open_request(conn, symbol).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_request;
+
+    #[test]
+    fn accepts_both_payloads_and_refuses_poison() {
+        let (symbol, id) = parse_request(Some(br#"{"symbol":"aapl"}"#)).unwrap();
+        assert_eq!((symbol.as_str(), id), ("AAPL", None));
+        let (_, id) = parse_request(Some(
+            br#"{"symbol":"AAPL","requestId":"42","requestedAt":"2026-11-25T09:00:00Z"}"#,
+        ))
+        .unwrap();
+        assert_eq!(id, Some(42));
+        assert!(parse_request(Some(b"not json")).is_err());
+        assert!(parse_request(Some(br#"{"symbol":"NO WAY!"}"#)).is_err());
+        assert!(parse_request(None).is_err());
+    }
+}
