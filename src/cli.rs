@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use crate::db::{self, Db};
 use crate::domain::Symbol;
-use crate::ingestion::import::import_dir;
+use crate::ingestion::import::{Companies, import_dir};
 use crate::startup::{Application, shutdown_signal};
 use crate::worker::Worker;
 
@@ -58,8 +58,12 @@ pub enum Command {
         #[arg(long)]
         dir: PathBuf,
         /// Only these symbols (comma-separated); default: every companyfacts file in DIR.
-        #[arg(long, value_delimiter = ',', value_parser = parse_symbol)]
+        #[arg(long, value_delimiter = ',', value_parser = parse_symbol, conflicts_with = "listings_only")]
         symbols: Vec<Symbol>,
+        /// Load only the securities master (company_tickers.json), no statements: companies
+        /// are then ingested on demand by the worker.
+        #[arg(long)]
+        listings_only: bool,
         /// Apply pending database migrations first.
         #[arg(long)]
         migrate: bool,
@@ -98,6 +102,7 @@ impl Command {
             Self::Import {
                 dir,
                 symbols,
+                listings_only,
                 migrate,
                 database,
             } => {
@@ -105,7 +110,12 @@ impl Command {
                     migrate_database(&database).await?;
                 }
                 let db = Db::new(&database)?;
-                let summary = import_dir(&db, &dir, &symbols).await?;
+                let only = if listings_only {
+                    Companies::None
+                } else {
+                    Companies::Only(&symbols)
+                };
+                let summary = import_dir(&db, &dir, only).await?;
                 for (company, reason) in &summary.failed {
                     eprintln!("failed: {company}: {reason}");
                 }

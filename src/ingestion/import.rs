@@ -52,11 +52,20 @@ impl std::fmt::Display for ImportSummary {
     }
 }
 
-/// Imports `dir`; with `only`, just those symbols' companies.
+/// Which companies' statements an import loads (the securities master is always loaded).
+#[derive(Debug, Clone, Copy)]
+pub enum Companies<'a> {
+    /// None: the worker ingests companies on demand.
+    None,
+    /// These symbols' companies; every companyfacts file in the directory when empty.
+    Only(&'a [Symbol]),
+}
+
+/// Imports `dir`: its securities master, then the companies `companies` selects.
 pub async fn import_dir(
     db: &Db,
     dir: &Path,
-    only: &[Symbol],
+    companies: Companies<'_>,
 ) -> Result<ImportSummary, ImportError> {
     let tickers_path = dir.join(TICKERS_FILE);
     let tickers = parse_tickers(&read(&tickers_path).await?).map_err(ImportError::Tickers)?;
@@ -69,6 +78,10 @@ pub async fn import_dir(
     summary.listings_inserted = counts.inserted;
     summary.listings_updated = counts.updated;
 
+    let only = match companies {
+        Companies::None => return Ok(summary),
+        Companies::Only(symbols) => symbols,
+    };
     let companies = companies_to_import(dir, &tickers, only, &mut summary).await?;
     let progress = ProgressBar::new(companies.len() as u64).with_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")

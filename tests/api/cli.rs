@@ -173,3 +173,18 @@ async fn serve_refuses_an_empty_admin_token_and_stops_cleanly_on_sigterm() {
     };
     assert!(status.success(), "exit status {status}");
 }
+
+#[test]
+fn the_live_sec_worker_refuses_to_start_without_a_user_agent() {
+    let output = finstage()
+        .arg("worker")
+        .env("PROVIDER", "sec")
+        .env_remove("SEC_USER_AGENT")
+        .env("DATABASE_URL", "mysql://root@127.0.0.1:1/none")
+        .output()
+        .expect("run finstage worker");
+
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("SEC_USER_AGENT is required"), "{stderr}");
+}

@@ -4,7 +4,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_async::RunQueryDsl;
 use finstage::domain::Symbol;
-use finstage::ingestion::import::import_dir;
+use finstage::ingestion::import::{Companies, import_dir};
 use serde_json::json;
 
 use crate::helpers::{TestApp, spawn_app};
@@ -14,7 +14,7 @@ use crate::normalization::FIXTURES;
 async fn importing_the_fixtures_serves_apples_10k_figures() {
     let app = spawn_app().await;
 
-    let summary = import_dir(&app.db, FIXTURES.as_ref(), &[])
+    let summary = import_dir(&app.db, FIXTURES.as_ref(), Companies::Only(&[]))
         .await
         .expect("import");
 
@@ -83,12 +83,12 @@ async fn checksums(app: &TestApp) -> Vec<Checksum> {
 #[tokio::test]
 async fn importing_twice_changes_no_row() {
     let app = spawn_app().await;
-    import_dir(&app.db, FIXTURES.as_ref(), &[])
+    import_dir(&app.db, FIXTURES.as_ref(), Companies::Only(&[]))
         .await
         .expect("first import");
     let before = checksums(&app).await;
 
-    let second = import_dir(&app.db, FIXTURES.as_ref(), &[])
+    let second = import_dir(&app.db, FIXTURES.as_ref(), Companies::Only(&[]))
         .await
         .expect("second import");
 
@@ -112,7 +112,9 @@ async fn a_truncated_file_fails_only_its_company() {
     )
     .expect("write");
 
-    let summary = import_dir(&app.db, dir.path(), &[]).await.expect("import");
+    let summary = import_dir(&app.db, dir.path(), Companies::Only(&[]))
+        .await
+        .expect("import");
 
     let imported: Vec<&str> = summary.imported.iter().map(Symbol::as_str).collect();
     assert_eq!(imported, ["SNOW"]);
@@ -133,7 +135,7 @@ async fn symbols_limit_the_import_and_unknown_ones_are_reported() {
         Symbol::parse("ZZZZZZ").expect("symbol"),
     ];
 
-    let summary = import_dir(&app.db, FIXTURES.as_ref(), &only)
+    let summary = import_dir(&app.db, FIXTURES.as_ref(), Companies::Only(&only))
         .await
         .expect("import");
 
@@ -150,4 +152,27 @@ async fn symbols_limit_the_import_and_unknown_ones_are_reported() {
         .graphql("{ company(symbol: \"AAPL\") { status } }", json!({}))
         .await;
     assert_eq!(body["data"]["company"]["status"], "PENDING");
+}
+
+#[tokio::test]
+async fn listings_only_loads_the_securities_master_and_no_company() {
+    let app = spawn_app().await;
+
+    let summary = import_dir(&app.db, FIXTURES.as_ref(), Companies::None)
+        .await
+        .expect("import");
+
+    assert!(summary.listings_inserted > 10_000, "{summary}");
+    assert!(
+        summary.imported.is_empty() && summary.failed.is_empty(),
+        "{summary}"
+    );
+    let body = app
+        .graphql(
+            "{ a: company(symbol: \"AAPL\") { status } z: company(symbol: \"ZZZZZZ\") { status } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"]["a"]["status"], "PENDING", "{body}");
+    assert_eq!(body["data"]["z"]["status"], "NOT_FOUND", "{body}");
 }
