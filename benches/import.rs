@@ -2,29 +2,21 @@
 //! the first import (everything new) and re-imports (nothing changes).
 //! `cargo bench --bench import`; needs MariaDB on 127.0.0.1:3306 (scripts/mariadb.sh).
 
+mod support;
+
 use std::time::Instant;
 
-use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 use finstage::config::DatabaseSettings;
-use finstage::db::{Db, run_migrations};
+use finstage::db::Db;
 use finstage::ingestion::import::{Companies, import_dir};
 use secrecy::SecretString;
+use support::{FIXTURES, drop_database, fresh_database};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sec");
-const SERVER: &str = "mysql://root@127.0.0.1:3306";
 const DATABASE: &str = "finstage_bench_import";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut admin = AsyncMysqlConnection::establish(&format!("{SERVER}/test")).await?;
-    diesel::sql_query(format!("DROP DATABASE IF EXISTS {DATABASE}"))
-        .execute(&mut admin)
-        .await?;
-    diesel::sql_query(format!("CREATE DATABASE {DATABASE}"))
-        .execute(&mut admin)
-        .await?;
-    let url = SecretString::from(format!("{SERVER}/{DATABASE}"));
-    run_migrations(&url).await?;
+    let url = SecretString::from(fresh_database(DATABASE).await?);
     let db = Db::new(&DatabaseSettings {
         url,
         pool_size: 4,
@@ -46,8 +38,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             summary.imported.len()
         );
     }
-    diesel::sql_query(format!("DROP DATABASE {DATABASE}"))
-        .execute(&mut admin)
-        .await?;
-    Ok(())
+    drop_database(DATABASE).await
 }

@@ -3,31 +3,23 @@
 //! loopback; prints p50/p99. `cargo bench --bench pending`; needs MariaDB on 127.0.0.1:3306
 //! and tansu (scripts/tansu.sh prints its path; set TANSU_BIN).
 
-use std::net::TcpListener;
-use std::num::NonZeroU32;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
-use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
+use std::num::NonZeroU32;
+use std::time::Instant;
+
 use finstage::config::{ApiSettings, DatabaseSettings, HttpSettings, KafkaSettings, ServeSettings};
-use finstage::db::run_migrations;
 use finstage::startup::Application;
 use secrecy::SecretString;
+use support::{Broker, Error, free_port, fresh_database};
 
-const SERVER: &str = "mysql://root@127.0.0.1:3306";
 const DATABASE: &str = "finstage_bench_pending";
 const REQUESTS: usize = 400;
-
-type Error = Box<dyn std::error::Error>;
-
-fn free_port() -> Result<u16, Error> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
 
 fn settings(brokers: String) -> Result<ServeSettings, Error> {
     Ok(ServeSettings {
         database: DatabaseSettings {
-            url: SecretString::from(format!("{SERVER}/{DATABASE}")),
+            url: SecretString::from(format!("{}/{DATABASE}", support::SERVER)),
             pool_size: 8,
             timeout_secs: 5,
         },
@@ -83,51 +75,14 @@ async fn measure(label: &str, brokers: String, prefix: char) -> Result<(), Error
     Ok(())
 }
 
-fn start_broker(port: u16, dir: &std::path::Path) -> Result<Child, Error> {
-    let tansu = std::env::var("TANSU_BIN").unwrap_or_else(|_| "tansu".into());
-    let url = format!("tcp://127.0.0.1:{port}");
-    Ok(Command::new(tansu)
-        .args([
-            "broker",
-            "--listener-url",
-            &url,
-            "--advertised-listener-url",
-            &url,
-        ])
-        .args(["--storage-engine", "sqlite://tansu.db"])
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?)
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let mut admin = AsyncMysqlConnection::establish(&format!("{SERVER}/test")).await?;
-    diesel::sql_query(format!("DROP DATABASE IF EXISTS {DATABASE}"))
-        .execute(&mut admin)
-        .await?;
-    diesel::sql_query(format!("CREATE DATABASE {DATABASE}"))
-        .execute(&mut admin)
-        .await?;
-    run_migrations(&SecretString::from(format!("{SERVER}/{DATABASE}"))).await?;
-
+    fresh_database(DATABASE).await?;
     println!(
         "{:<14} {:>8} {:>10} {:>10} {:>10}",
         "broker", "requests", "p50 ms", "p99 ms", "max ms"
     );
     measure("down", format!("127.0.0.1:{}", free_port()?), 'D').await?;
-
-    let port = free_port()?;
-    let dir = tempfile::tempdir()?;
-    let mut broker = start_broker(port, dir.path())?;
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let result = measure("up", format!("127.0.0.1:{port}"), 'U').await;
-    broker.kill()?;
-    result
+    let broker = Broker::start().await?;
+    measure("up", broker.address.clone(), 'U').await
 }
