@@ -113,7 +113,7 @@ async fn import_company(
         .await
         .map_err(|e| format!("normalization aborted: {e}"))?
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    store_company(conn, symbol, None, &company)
+    store_company(conn, symbol, None, &company, None)
         .await
         .map_err(|e| e.to_string())?;
     Ok(())

@@ -20,7 +20,7 @@ use super::{Handled, INFRA_RETRY_MAX, INFRA_RETRY_MIN, Worker, WorkerError};
 use crate::db::registrations::{self, RegistrationRecord};
 use crate::db::{DbError, companies, is_retryable, locks};
 use crate::domain::{CompanyStatus, RegistrationState, Symbol};
-use crate::ingestion::store::store_company;
+use crate::ingestion::store::{CompletedRequest, store_company};
 use crate::kafka::{self, RegistrationMessage, ResultMessage};
 
 /// How long one `GET_LOCK` call waits before the worker checks for shutdown and asks again.
@@ -148,7 +148,12 @@ impl Worker {
                 self.give_back(symbol, request.as_ref(), attempts).await?;
                 return Ok(Handled::Released);
             }
-            Fetched::Company(company) => self.store(symbol, &company).await?,
+            Fetched::Company(company) => {
+                let completes = request
+                    .as_ref()
+                    .map(|r| CompletedRequest { id: r.id, attempts });
+                self.store(symbol, &company, completes).await?
+            }
             Fetched::NotFound(reason) => Outcome {
                 status: CompanyStatus::NotFound,
                 reason: Some(reason),
@@ -161,22 +166,27 @@ impl Worker {
             }
         };
 
-        let mut conn = self.db.conn().await?;
         if outcome.status != CompanyStatus::Ready {
-            companies::set_status(&mut conn, symbol, outcome.status, outcome.reason.as_deref())
+            self.db
+                .conn()
+                .await?
+                .transaction(async |conn| {
+                    let reason = outcome.reason.as_deref();
+                    companies::set_status(conn, symbol, outcome.status, reason).await?;
+                    if let Some(request) = &request {
+                        registrations::complete(
+                            conn,
+                            request.id,
+                            outcome.request_state,
+                            attempts,
+                            reason,
+                        )
+                        .await?;
+                    }
+                    Ok::<_, diesel::result::Error>(())
+                })
                 .await?;
         }
-        if let Some(request) = &request {
-            registrations::complete(
-                &mut conn,
-                request.id,
-                outcome.request_state,
-                attempts,
-                outcome.reason.as_deref(),
-            )
-            .await?;
-        }
-        drop(conn);
         self.publish_result(symbol, request.as_ref(), &outcome, attempts)
             .await?;
         tracing::info!(
@@ -196,9 +206,10 @@ impl Worker {
         &self,
         symbol: &Symbol,
         company: &crate::ingestion::normalize::NormalizedCompany,
+        completes: Option<CompletedRequest>,
     ) -> Result<Outcome, WorkerError> {
         let mut conn = self.db.conn().await?;
-        match store_company(&mut conn, symbol, None, company).await {
+        match store_company(&mut conn, symbol, None, company, completes).await {
             Ok(_) => Ok(Outcome {
                 status: CompanyStatus::Ready,
                 reason: None,
