@@ -8,7 +8,9 @@ mod support;
 use std::num::NonZeroU32;
 use std::time::Instant;
 
-use finstage::config::{ApiSettings, DatabaseSettings, HttpSettings, KafkaSettings, ServeSettings};
+use finstage::config::{
+    ApiSettings, CacheSettings, DatabaseSettings, HttpSettings, KafkaSettings, ServeSettings,
+};
 use finstage::startup::Application;
 use secrecy::SecretString;
 use support::{Broker, Error, free_port, fresh_database};
@@ -38,6 +40,10 @@ fn settings(brokers: String) -> Result<ServeSettings, Error> {
             dlq_topic: "bench.dlq".into(),
             topic_partitions: 1,
             replication_factor: 1,
+        },
+        cache: CacheSettings {
+            max_statements: 100_000,
+            ttl_secs: 600,
         },
         kafka_enabled: true,
     })

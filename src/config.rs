@@ -94,6 +94,18 @@ pub struct KafkaSettings {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct CacheSettings {
+    /// Most statements the read cache holds per statement kind (about 0.5 KB each); 0
+    /// disables caching.
+    #[arg(long, env = "CACHE_MAX_STATEMENTS", default_value_t = 100_000)]
+    pub max_statements: u64,
+    /// Seconds a cached company lives at most. Result events drop a re-ingested company at
+    /// once; this bounds staleness when events are off (KAFKA_ENABLED=false) or missed.
+    #[arg(long = "cache-ttl-secs", env = "CACHE_TTL_SECS", default_value_t = 600)]
+    pub ttl_secs: u64,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct ServeSettings {
     #[command(flatten)]
     pub database: DatabaseSettings,
@@ -103,6 +115,8 @@ pub struct ServeSettings {
     pub api: ApiSettings,
     #[command(flatten)]
     pub kafka: KafkaSettings,
+    #[command(flatten)]
+    pub cache: CacheSettings,
     /// Use Kafka: run the outbox relay (publishing registration requests) and listen for
     /// ingestion results (live subscriptions). Off, requests wait in the outbox.
     #[arg(long, env = "KAFKA_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]

@@ -3,10 +3,12 @@
 //! on, the outbox relay and the result listener run beside the server.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
+use crate::cache::ReadCache;
 use crate::config::ServeSettings;
 use crate::db::{Db, DbError};
 use crate::graphql::{RegistrationLimiter, build_schema};
@@ -40,8 +42,10 @@ impl Application {
         let db = Db::new(&settings.database)?;
         let limiter = RegistrationLimiter::per_minute(settings.api.registrations_per_minute);
         let feed = StatusFeed::default();
+        let cache = Arc::new(ReadCache::new(&settings.cache));
         let state = AppState {
             db: db.clone(),
+            cache: cache.clone(),
             schema: build_schema(db.clone(), limiter, feed.clone()),
             // An empty ADMIN_TOKEN (as in a copied .env.example) disables admin operations
             // rather than accepting an empty bearer token.
@@ -59,7 +63,12 @@ impl Application {
         let (relay, results) = if settings.kafka_enabled {
             (
                 Some(Relay::new(db.clone(), settings.kafka.clone())?),
-                Some(ResultListener::new(&settings.kafka, feed)?),
+                Some(ResultListener::new(
+                    &settings.kafka,
+                    db.clone(),
+                    cache,
+                    feed,
+                )?),
             )
         } else {
             (None, None)

@@ -9,9 +9,9 @@ use chrono::{DateTime, Utc};
 use super::ApiError;
 use super::loaders::{CompanyLoader, StatementLoader};
 use super::registration::{Registration, RegistrationLimiter, load_registration};
+use crate::cache::CachedKind;
 use crate::db::Db;
 use crate::db::companies::CompanyRecord;
-use crate::db::statements::StatementKind;
 use crate::domain::{
     BalanceSheetItems, CashFlowItems, CompanyStatus, IncomeStatementItems, PeriodKind, Statement,
     StatementFilter, StatementPeriod, Symbol,
@@ -100,7 +100,7 @@ impl CompanyQuery {
 
 /// Loads, in one batch, the statements of kind `S` for every company when the query selects
 /// `field`, so each company's field is then answered from the request's loader cache.
-async fn prefetch<S: StatementKind>(
+async fn prefetch<S: CachedKind>(
     ctx: &Context<'_>,
     field: &str,
     company_ids: &[i64],
@@ -277,7 +277,7 @@ impl Company {
 
 impl Company {
     /// The newest `last` statements of kind `S` within the fiscal-year range, batch-loaded.
-    async fn statements<S: StatementKind + OutputType + ContainerType>(
+    async fn statements<S: CachedKind + OutputType + ContainerType>(
         &self,
         ctx: &Context<'_>,
         period: PeriodKind,

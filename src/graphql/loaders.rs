@@ -1,8 +1,9 @@
-//! DataLoaders, created per request so no caller ever sees another's rows. Companies are
-//! loaded by symbol; statements are loaded per company, all periods at once, and cached for
-//! the request, so `companies` can prefetch every company's statements in one batch and the
-//! per-company fields then filter in memory: one SQL query per statement kind per request,
-//! whatever the number of companies and however the fields' arguments differ.
+//! DataLoaders, created per request. Companies are loaded by symbol; statements are loaded
+//! per company, all periods at once, and kept for the request, so `companies` can prefetch
+//! every company's statements in one batch and the per-company fields then filter in memory:
+//! at most one SQL query per statement kind per request, whatever the number of companies and
+//! however the fields' arguments differ. Both loaders read through the process-wide
+//! `ReadCache` and go to MySQL only for what it lacks.
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -12,25 +13,40 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use super::ApiError;
 use super::registration::RegistrationLoader;
+use crate::cache::{CachedKind, CompanyStatements, ReadCache};
 use crate::db::Db;
 use crate::db::companies::{self, CompanyRecord};
-use crate::db::statements::StatementKind;
 use crate::domain::{BalanceSheetItems, CashFlowItems, IncomeStatementItems, Statement, Symbol};
 
 /// Adds this request's loaders to a GraphQL request.
-pub fn with_loaders(request: async_graphql::Request, db: &Db) -> async_graphql::Request {
+pub fn with_loaders(
+    request: async_graphql::Request,
+    db: &Db,
+    cache: &Arc<ReadCache>,
+) -> async_graphql::Request {
     request
-        .data(DataLoader::new(CompanyLoader(db.clone()), tokio::spawn))
+        .data(DataLoader::new(
+            CompanyLoader {
+                db: db.clone(),
+                cache: cache.clone(),
+            },
+            tokio::spawn,
+        ))
         .data(DataLoader::new(
             RegistrationLoader(db.clone()),
             tokio::spawn,
         ))
-        .data(StatementLoader::<IncomeStatementItems>::data_loader(db))
-        .data(StatementLoader::<BalanceSheetItems>::data_loader(db))
-        .data(StatementLoader::<CashFlowItems>::data_loader(db))
+        .data(StatementLoader::<IncomeStatementItems>::data_loader(
+            db, cache,
+        ))
+        .data(StatementLoader::<BalanceSheetItems>::data_loader(db, cache))
+        .data(StatementLoader::<CashFlowItems>::data_loader(db, cache))
 }
 
-pub struct CompanyLoader(Db);
+pub struct CompanyLoader {
+    db: Db,
+    cache: Arc<ReadCache>,
+}
 
 impl Loader<Symbol> for CompanyLoader {
     type Value = CompanyRecord;
@@ -38,34 +54,49 @@ impl Loader<Symbol> for CompanyLoader {
 
     #[tracing::instrument(name = "load_companies", skip_all, fields(count = symbols.len()))]
     async fn load(&self, symbols: &[Symbol]) -> Result<HashMap<Symbol, CompanyRecord>, ApiError> {
-        let mut conn = self.0.conn().await?;
-        let records = companies::by_symbols(&mut conn, symbols).await?;
-        Ok(records
-            .into_iter()
-            .filter_map(|record| Some((Symbol::parse(&record.symbol).ok()?, record)))
-            .collect())
+        let mut found = HashMap::with_capacity(symbols.len());
+        let mut missing = Vec::new();
+        for symbol in symbols {
+            match self.cache.company(symbol) {
+                Some(record) => {
+                    found.insert(symbol.clone(), record);
+                }
+                None => missing.push(symbol.clone()),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let generation = self.cache.generation();
+        let mut conn = self.db.conn().await?;
+        for record in companies::by_symbols(&mut conn, &missing).await? {
+            if let Ok(symbol) = Symbol::parse(&record.symbol) {
+                self.cache.fill_company(generation, symbol.clone(), &record);
+                found.insert(symbol, record);
+            }
+        }
+        Ok(found)
     }
 }
 
-/// All statements of one kind per company id, newest first.
-pub type CompanyStatements<S> = Arc<Vec<Statement<S>>>;
-
 pub struct StatementLoader<S> {
     db: Db,
+    cache: Arc<ReadCache>,
     kind: PhantomData<fn() -> S>,
 }
 
-impl<S: StatementKind> StatementLoader<S> {
-    fn data_loader(db: &Db) -> DataLoader<Self, HashMapCache> {
+impl<S: CachedKind> StatementLoader<S> {
+    fn data_loader(db: &Db, cache: &Arc<ReadCache>) -> DataLoader<Self, HashMapCache> {
         let loader = Self {
             db: db.clone(),
+            cache: cache.clone(),
             kind: PhantomData,
         };
         DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
     }
 }
 
-impl<S: StatementKind> Loader<i64> for StatementLoader<S> {
+impl<S: CachedKind> Loader<i64> for StatementLoader<S> {
     type Value = CompanyStatements<S>;
     type Error = ApiError;
 
@@ -78,15 +109,34 @@ impl<S: StatementKind> Loader<i64> for StatementLoader<S> {
         &self,
         company_ids: &[i64],
     ) -> Result<HashMap<i64, CompanyStatements<S>>, ApiError> {
+        let mut found = HashMap::with_capacity(company_ids.len());
+        let mut missing = Vec::new();
+        for &id in company_ids {
+            match self.cache.statements::<S>(id) {
+                Some(statements) => {
+                    found.insert(id, statements);
+                }
+                None => missing.push(id),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let generation = self.cache.generation();
         let mut conn = self.db.conn().await?;
         let mut by_company: HashMap<i64, Vec<Statement<S>>> =
-            company_ids.iter().map(|id| (*id, Vec::new())).collect();
-        for (company_id, statement) in S::load(&mut conn, company_ids).await? {
+            missing.iter().map(|id| (*id, Vec::new())).collect();
+        for (company_id, statement) in S::load(&mut conn, &missing).await? {
             by_company.entry(company_id).or_default().push(statement);
         }
-        Ok(by_company
-            .into_iter()
-            .map(|(id, statements)| (id, Arc::new(statements)))
-            .collect())
+        for (id, statements) in by_company {
+            let statements = Arc::new(statements);
+            // None yet usually means not ingested yet: not worth keeping.
+            if !statements.is_empty() {
+                self.cache.fill_statements(generation, id, &statements);
+            }
+            found.insert(id, statements);
+        }
+        Ok(found)
     }
 }

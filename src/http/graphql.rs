@@ -79,7 +79,7 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
 }
 
 async fn execute(state: &AppState, caller: Caller, request: GraphQLRequest) -> GraphQLResponse {
-    let request = with_loaders(request.into_inner(), &state.db).data(caller);
+    let request = with_loaders(request.into_inner(), &state.db, &state.cache).data(caller);
     state.schema.execute(request).await.into()
 }
 

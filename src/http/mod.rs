@@ -6,6 +6,8 @@ mod graphql;
 mod health;
 
 use async_graphql_axum::GraphQLSubscription;
+use std::sync::Arc;
+
 use axum::Router;
 use axum::http::HeaderValue;
 use axum::routing::get;
@@ -16,6 +18,7 @@ use tower_http::trace::TraceLayer;
 use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::SecretString;
 
+use crate::cache::ReadCache;
 use crate::config::HttpSettings;
 use crate::db::Db;
 use crate::graphql::AppSchema;
@@ -27,6 +30,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    pub cache: Arc<ReadCache>,
     pub schema: AppSchema,
     pub admin_token: Option<SecretString>,
     pub metrics: Option<PrometheusHandle>,

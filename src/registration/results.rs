@@ -1,7 +1,9 @@
 //! The gateway's side of ingestion results: a Kafka consumer on the result topic (its own
-//! consumer group per gateway, since every gateway needs every event) that feeds
-//! `StatusFeed`, the in-process broadcast behind `Subscription.companyStatus`.
+//! consumer group per gateway, since every gateway needs every event) that drops the
+//! company from the read cache, then feeds `StatusFeed`, the in-process broadcast behind
+//! `Subscription.companyStatus` (so a subscriber that re-queries sees the new data).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -10,7 +12,9 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use tokio::sync::broadcast;
 
+use crate::cache::ReadCache;
 use crate::config::KafkaSettings;
+use crate::db::{Db, companies};
 use crate::domain::{CompanyStatus, Symbol};
 use crate::kafka::{self, ResultMessage};
 
@@ -56,17 +60,26 @@ impl StatusFeed {
 pub struct ResultListener {
     consumer: StreamConsumer,
     settings: KafkaSettings,
+    db: Db,
+    cache: Arc<ReadCache>,
     feed: StatusFeed,
 }
 
 impl ResultListener {
-    pub fn new(settings: &KafkaSettings, feed: StatusFeed) -> Result<Self, KafkaError> {
+    pub fn new(
+        settings: &KafkaSettings,
+        db: Db,
+        cache: Arc<ReadCache>,
+        feed: StatusFeed,
+    ) -> Result<Self, KafkaError> {
         let group = format!("finstage-gateway-{}", uuid::Uuid::new_v4().simple());
         Ok(Self {
             // Only events from now on matter: a subscriber reads the current status from
             // the database first.
             consumer: kafka::consumer(settings, &group, 45_000, "latest")?,
             settings: settings.clone(),
+            db,
+            cache,
             feed,
         })
     }
@@ -94,7 +107,7 @@ impl ResultListener {
                     .payload()
                     .map(serde_json::from_slice::<ResultMessage>)
                 {
-                    Some(Ok(result)) => self.deliver(result),
+                    Some(Ok(result)) => self.deliver(result).await,
                     Some(Err(error)) => tracing::warn!(%error, "unreadable result message ignored"),
                     None => tracing::warn!("empty result message ignored"),
                 },
@@ -103,11 +116,13 @@ impl ResultListener {
         }
     }
 
-    fn deliver(&self, result: ResultMessage) {
+    async fn deliver(&self, result: ResultMessage) {
         let Ok(symbol) = Symbol::parse(&result.symbol) else {
             tracing::warn!(symbol = %result.symbol, "result for an invalid symbol ignored");
             return;
         };
+        self.cache
+            .invalidate(&symbol, self.company_id(&symbol).await);
         tracing::debug!(%symbol, status = <&str>::from(result.status), "ingestion result");
         self.feed.publish(StatusEvent {
             symbol,
@@ -115,5 +130,14 @@ impl ResultListener {
             reason: result.reason,
             at: result.completed_at,
         });
+    }
+
+    /// The company's id, to drop its cached statements; `None` if it cannot be looked up.
+    async fn company_id(&self, symbol: &Symbol) -> Option<i64> {
+        let mut conn = self.db.conn().await.ok()?;
+        let records = companies::by_symbols(&mut conn, std::slice::from_ref(symbol))
+            .await
+            .ok()?;
+        records.first().map(|record| record.id)
     }
 }

@@ -30,8 +30,10 @@ async fn sql_queries_per_request_do_not_grow_with_the_number_of_companies() {
         app.seed_company(symbol, &synthetic(2019..=2023, &[FiscalPeriod::Fy]))
             .await;
     }
-    // Warm the pool so every measured request reuses connections the same way.
-    queries_for(&app, &symbols[..2]).await;
+    // Warm the pool so every measured request reuses connections the same way. These two
+    // companies are now in the read cache; every measured request also asks for uncached
+    // ones, so each goes to MySQL.
+    queries_for(&app, &symbols[98..]).await;
 
     let (two, body) = queries_for(&app, &symbols[..2]).await;
     assert_eq!(body["data"]["companies"].as_array().map(Vec::len), Some(2));
@@ -60,6 +62,16 @@ async fn sql_queries_per_request_do_not_grow_with_the_number_of_companies() {
     // One company lookup and one query per statement kind, plus at most one connection
     // health check per pool checkout.
     assert!(hundred <= 8, "{hundred} SQL statements for one request");
+
+    let (cached, body) = queries_for(&app, &symbols).await;
+    assert_eq!(
+        body["data"]["companies"][99]["incomeStatements"][0]["revenue"],
+        "2023000000.25"
+    );
+    assert_eq!(
+        cached, 0,
+        "a repeated request is answered from the read cache"
+    );
 }
 
 #[tokio::test]

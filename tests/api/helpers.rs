@@ -7,8 +7,8 @@ use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 use std::num::NonZeroU32;
 
 use finstage::config::{
-    ApiSettings, DatabaseSettings, HttpSettings, KafkaSettings, ProviderSettings, ServeSettings,
-    WorkerSettings,
+    ApiSettings, CacheSettings, DatabaseSettings, HttpSettings, KafkaSettings, ProviderSettings,
+    ServeSettings, WorkerSettings,
 };
 use finstage::db::companies::{self, CompanyProfile};
 use finstage::db::listings::{self, Listing};
@@ -111,7 +111,7 @@ pub struct TestApp {
 pub async fn spawn_app() -> TestApp {
     let database = TestDb::create().await;
     let url = database.url.clone();
-    spawn_app_on(url, Some(database), Vec::new(), None).await
+    spawn_app_on(url, Some(database), Vec::new(), None, None).await
 }
 
 /// The gateway pointed at a database URL nothing listens on.
@@ -121,6 +121,7 @@ pub async fn spawn_app_without_database() -> TestApp {
         None,
         Vec::new(),
         None,
+        None,
     )
     .await
 }
@@ -129,7 +130,7 @@ pub async fn spawn_app_with_cors(origins: &[&str]) -> TestApp {
     let database = TestDb::create().await;
     let url = database.url.clone();
     let origins = origins.iter().map(|o| o.to_string()).collect();
-    spawn_app_on(url, Some(database), origins, None).await
+    spawn_app_on(url, Some(database), origins, None, None).await
 }
 
 pub fn test_kafka_settings(brokers: &str, topic_suffix: &str) -> KafkaSettings {
@@ -143,11 +144,22 @@ pub fn test_kafka_settings(brokers: &str, topic_suffix: &str) -> KafkaSettings {
     }
 }
 
+/// The gateway with a read cache whose entries live `ttl_secs`, Kafka off.
+pub async fn spawn_app_with_cache_ttl(ttl_secs: u64) -> TestApp {
+    let database = TestDb::create().await;
+    let url = database.url.clone();
+    let cache = CacheSettings {
+        max_statements: 100_000,
+        ttl_secs,
+    };
+    spawn_app_on(url, Some(database), Vec::new(), None, Some(cache)).await
+}
+
 /// The gateway with its outbox relay publishing to `kafka`.
 pub async fn spawn_app_with_kafka(kafka: KafkaSettings) -> TestApp {
     let database = TestDb::create().await;
     let url = database.url.clone();
-    spawn_app_on(url, Some(database), Vec::new(), Some(kafka)).await
+    spawn_app_on(url, Some(database), Vec::new(), Some(kafka), None).await
 }
 
 async fn spawn_app_on(
@@ -155,6 +167,7 @@ async fn spawn_app_on(
     database: Option<TestDb>,
     cors: Vec<String>,
     kafka: Option<KafkaSettings>,
+    cache: Option<CacheSettings>,
 ) -> TestApp {
     let settings = ServeSettings {
         database: DatabaseSettings {
@@ -170,6 +183,10 @@ async fn spawn_app_on(
             .clone()
             .unwrap_or_else(|| test_kafka_settings("127.0.0.1:9", "unused")),
         kafka_enabled: kafka.is_some(),
+        cache: cache.unwrap_or(CacheSettings {
+            max_statements: 100_000,
+            ttl_secs: 600,
+        }),
         api: ApiSettings {
             admin_token: Some(SecretString::from(ADMIN_TOKEN)),
             registrations_per_minute: NonZeroU32::new(REGISTRATIONS_PER_MINUTE).expect("non-zero"),

@@ -6,6 +6,7 @@
 
 mod batching;
 mod broker;
+mod cache;
 mod cli;
 mod company;
 mod errors;

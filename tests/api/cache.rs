@@ -1,0 +1,98 @@
+//! The read cache: it serves repeated reads without MySQL, and never serves a company's
+//! statements past that company's result event (or, without events, past the TTL).
+
+use std::time::{Duration, Instant};
+
+use diesel_async::RunQueryDsl;
+use finstage::domain::{CompanyStatus, FiscalPeriod};
+use finstage::kafka::{self, ResultMessage};
+use serde_json::json;
+
+use crate::broker::TestBroker;
+use crate::helpers::{
+    TestApp, spawn_app_with_cache_ttl, spawn_app_with_kafka, synthetic, test_kafka_settings,
+};
+use crate::subscriptions::wait_for_result_listener;
+
+const REVENUE: &str = r#"{ company(symbol: "AAPL") { incomeStatements(last: 1) { revenue } } }"#;
+
+async fn revenue(app: &TestApp) -> String {
+    let body = app.graphql(REVENUE, json!({})).await;
+    body["data"]["company"]["incomeStatements"][0]["revenue"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned()
+}
+
+/// Changes the stored figure behind the cache's back, as a re-ingestion would.
+async fn change_revenue_in_mysql(app: &TestApp) {
+    diesel::sql_query("UPDATE income_statements SET revenue = 1.00")
+        .execute(&mut app.conn().await)
+        .await
+        .unwrap();
+}
+
+async fn seeded(app: &TestApp) {
+    app.seed_company("AAPL", &synthetic(2023..=2023, &[FiscalPeriod::Fy]))
+        .await;
+    assert_eq!(revenue(app).await, "2023000000.25");
+}
+
+#[tokio::test]
+async fn a_result_event_drops_the_company_from_the_cache() {
+    let broker = TestBroker::started().await;
+    let kafka = test_kafka_settings(
+        &broker.brokers(),
+        &uuid::Uuid::new_v4().simple().to_string(),
+    );
+    let app = spawn_app_with_kafka(kafka.clone()).await;
+    wait_for_result_listener(&app, &kafka).await;
+    seeded(&app).await;
+
+    change_revenue_in_mysql(&app).await;
+    assert_eq!(
+        revenue(&app).await,
+        "2023000000.25",
+        "served from the cache"
+    );
+
+    let event = ResultMessage {
+        symbol: "AAPL".into(),
+        success: true,
+        status: CompanyStatus::Ready,
+        reason: None,
+        request_id: None,
+        attempts: 1,
+        completed_at: chrono::Utc::now(),
+    };
+    let producer = kafka::producer(&kafka).unwrap();
+    kafka::publish(
+        &producer,
+        &kafka.result_topic,
+        "AAPL",
+        &serde_json::to_vec(&event).unwrap(),
+    )
+    .await
+    .unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while revenue(&app).await != "1" {
+        assert!(Instant::now() < deadline, "the cache kept stale statements");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn without_events_cached_statements_expire_after_the_ttl() {
+    let app = spawn_app_with_cache_ttl(1).await;
+    seeded(&app).await;
+
+    change_revenue_in_mysql(&app).await;
+    assert_eq!(
+        revenue(&app).await,
+        "2023000000.25",
+        "served from the cache"
+    );
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(revenue(&app).await, "1");
+}
