@@ -15,7 +15,7 @@ use support::{FIXTURES, drop_database, fresh_database};
 const DATABASE: &str = "finstage_bench_import";
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), support::Error> {
     let url = SecretString::from(fresh_database(DATABASE).await?);
     let db = Db::new(&DatabaseSettings {
         url,

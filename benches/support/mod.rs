@@ -15,7 +15,7 @@ use secrecy::SecretString;
 pub const SERVER: &str = "mysql://root@127.0.0.1:3306";
 pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sec");
 
-pub type Error = Box<dyn std::error::Error>;
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// Drops and recreates `name`, migrated; returns its URL.
 pub async fn fresh_database(name: &str) -> Result<String, Error> {

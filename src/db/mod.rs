@@ -139,6 +139,7 @@ impl Instrumentation for QueryCounter {
         match event {
             InstrumentationEvent::StartQuery { query, .. } => {
                 self.0.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("finstage_sql_queries_total").increment(1);
                 tracing::trace!(target: "finstage::sql", query = %query, "sql query");
             }
             InstrumentationEvent::FinishQuery {

@@ -8,7 +8,6 @@ mod loaders;
 mod registration;
 mod subscription;
 
-use async_graphql::extensions::Tracing;
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
 pub use error::ApiError;
@@ -48,7 +47,6 @@ pub fn sdl() -> String {
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query::default(), Mutation::default(), Subscription)
-        .extension(Tracing)
         .extension(error::ErrorCodes)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
