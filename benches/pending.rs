@@ -43,6 +43,7 @@ fn settings(brokers: String) -> Result<ServeSettings, Error> {
         },
         cache: CacheSettings {
             max_statements: 100_000,
+            max_response_bytes: 32 * 1024 * 1024,
             ttl_secs: 600,
         },
         kafka_enabled: true,

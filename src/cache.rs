@@ -1,16 +1,22 @@
-//! The gateway's process-wide read cache (moka): `READY` company rows by symbol and each
-//! company's statements by kind. Statements change only when a company is re-ingested, so an
-//! entry lives until that company's result event (see `registration::results`) or, as a
-//! backstop when events are off or missed, until `CACHE_TTL_SECS` passes. Companies in any
-//! other status are always read from MySQL, so a `PENDING` company is seen turning `READY`.
+//! The gateway's process-wide read cache (moka): `READY` company rows by symbol, each
+//! company's statements by kind, and whole query responses that only read `READY` companies.
+//! Statements change only when a company is re-ingested, so an entry lives until that
+//! company's result event (see `registration::results`) or, as a backstop when events are off
+//! or missed, until `CACHE_TTL_SECS` passes. Companies in any other status are always read
+//! from MySQL, so a `PENDING` company is seen turning `READY`.
+//!
+//! A response is cached under its exact request (query text, operation name, variables) with
+//! the companies it read (`ResponseDependencies`, filled by the resolvers); anything else a
+//! response might depend on (a registration, a search, a mutation) makes it uncacheable.
 //!
 //! A load that raced with an invalidation must not put its older rows back: every fill
 //! carries the generation it started in and is dropped if an invalidation happened since.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::body::Bytes;
 use moka::sync::Cache;
 
 use crate::config::CacheSettings;
@@ -24,11 +30,51 @@ use crate::domain::{
 pub type CompanyStatements<S> = Arc<Vec<Statement<S>>>;
 
 pub struct ReadCache {
+    responses: Cache<String, CachedResponse>,
     companies: Cache<Symbol, CompanyRecord>,
     income: Cache<i64, CompanyStatements<IncomeStatementItems>>,
     balance: Cache<i64, CompanyStatements<BalanceSheetItems>>,
     cash_flow: Cache<i64, CompanyStatements<CashFlowItems>>,
     generation: AtomicU64,
+}
+
+#[derive(Clone)]
+struct CachedResponse {
+    body: Bytes,
+    companies: Arc<[Symbol]>,
+}
+
+/// What one response read, recorded by the resolvers while it is computed.
+#[derive(Default)]
+pub struct ResponseDependencies(Mutex<Dependencies>);
+
+#[derive(Default)]
+struct Dependencies {
+    companies: Vec<Symbol>,
+    uncacheable: bool,
+}
+
+impl ResponseDependencies {
+    /// The response shows this company; cacheable only while it is `READY`.
+    pub fn company(&self, symbol: &Symbol, status: Option<CompanyStatus>) {
+        if let Ok(mut dependencies) = self.0.lock() {
+            dependencies.companies.push(symbol.clone());
+            dependencies.uncacheable |= status != Some(CompanyStatus::Ready);
+        }
+    }
+
+    /// The response shows something no result event announces a change of.
+    pub fn uncacheable(&self) {
+        if let Ok(mut dependencies) = self.0.lock() {
+            dependencies.uncacheable = true;
+        }
+    }
+
+    /// The companies the response read, if it may be cached.
+    fn cacheable_companies(&self) -> Option<Arc<[Symbol]>> {
+        let dependencies = self.0.lock().ok()?;
+        (!dependencies.uncacheable).then(|| dependencies.companies.clone().into())
+    }
 }
 
 /// The generation a load started in; see the module documentation.
@@ -76,6 +122,14 @@ impl ReadCache {
         }
         let max = settings.max_statements;
         Self {
+            responses: Cache::builder()
+                .weigher(|key: &String, response: &CachedResponse| {
+                    u32::try_from(key.len() + response.body.len()).unwrap_or(u32::MAX)
+                })
+                .max_capacity(settings.max_response_bytes)
+                .time_to_live(ttl)
+                .support_invalidation_closures()
+                .build(),
             companies: Cache::builder().max_capacity(max).time_to_live(ttl).build(),
             income: statements(max, ttl),
             balance: statements(max, ttl),
@@ -87,6 +141,27 @@ impl ReadCache {
     /// Call before reading MySQL for rows to fill the cache with.
     pub fn generation(&self) -> Generation {
         Generation(self.generation.load(Ordering::Acquire))
+    }
+
+    pub fn response(&self, key: &str) -> Option<Bytes> {
+        self.responses.get(key).map(|response| response.body)
+    }
+
+    /// Keeps a response if its resolvers found it cacheable and nothing was invalidated since
+    /// `computed_in`.
+    pub fn fill_response(
+        &self,
+        computed_in: Generation,
+        key: String,
+        body: Bytes,
+        dependencies: &ResponseDependencies,
+    ) {
+        if let Some(companies) = dependencies.cacheable_companies()
+            && self.is_current(computed_in)
+        {
+            self.responses
+                .insert(key, CachedResponse { body, companies });
+        }
     }
 
     pub fn company(&self, symbol: &Symbol) -> Option<CompanyRecord> {
@@ -121,6 +196,14 @@ impl ReadCache {
     /// never cached and whose id could not be looked up).
     pub fn invalidate(&self, symbol: &Symbol, company_id: Option<i64>) {
         self.generation.fetch_add(1, Ordering::AcqRel);
+        let changed = symbol.clone();
+        if self
+            .responses
+            .invalidate_entries_if(move |_, response| response.companies.contains(&changed))
+            .is_err()
+        {
+            self.responses.invalidate_all();
+        }
         let cached_id = self.companies.remove(symbol).map(|record| record.id);
         match company_id.or(cached_id) {
             Some(id) => {
@@ -148,6 +231,7 @@ mod tests {
     fn cache() -> ReadCache {
         ReadCache::new(&CacheSettings {
             max_statements: 1_000,
+            max_response_bytes: 1_000_000,
             ttl_secs: 600,
         })
     }
@@ -166,5 +250,26 @@ mod tests {
         assert!(cache.statements::<IncomeStatementItems>(7).is_some());
         cache.invalidate(&symbol, Some(7));
         assert!(cache.statements::<IncomeStatementItems>(7).is_none());
+    }
+
+    #[test]
+    fn responses_are_kept_only_when_every_company_read_is_ready() {
+        let cache = cache();
+        let apple = Symbol::parse("AAPL").unwrap();
+        let ready = ResponseDependencies::default();
+        ready.company(&apple, Some(CompanyStatus::Ready));
+        cache.fill_response(cache.generation(), "q1".into(), Bytes::from("a"), &ready);
+        assert_eq!(cache.response("q1"), Some(Bytes::from("a")));
+
+        let pending = ResponseDependencies::default();
+        pending.company(&apple, Some(CompanyStatus::Ready));
+        pending.company(&Symbol::parse("NEW").unwrap(), None);
+        cache.fill_response(cache.generation(), "q2".into(), Bytes::from("b"), &pending);
+        assert_eq!(cache.response("q2"), None);
+
+        cache.invalidate(&Symbol::parse("MSFT").unwrap(), Some(1));
+        assert!(cache.response("q1").is_some(), "another company's event");
+        cache.invalidate(&apple, Some(7));
+        assert_eq!(cache.response("q1"), None);
     }
 }

@@ -99,6 +99,9 @@ pub struct CacheSettings {
     /// disables caching.
     #[arg(long, env = "CACHE_MAX_STATEMENTS", default_value_t = 100_000)]
     pub max_statements: u64,
+    /// Most bytes of whole query responses the read cache holds; 0 disables response caching.
+    #[arg(long, env = "CACHE_MAX_RESPONSE_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub max_response_bytes: u64,
     /// Seconds a cached company lives at most. Result events drop a re-ingested company at
     /// once; this bounds staleness when events are off (KAFKA_ENABLED=false) or missed.
     #[arg(long = "cache-ttl-secs", env = "CACHE_TTL_SECS", default_value_t = 600)]

@@ -1,6 +1,7 @@
 //! `company`, `companies` and the `Company` type with its batch-loaded statements.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::{ContainerType, Context, Object, OutputType, ResultExt, SimpleObject};
@@ -9,7 +10,7 @@ use chrono::{DateTime, Utc};
 use super::ApiError;
 use super::loaders::{CompanyLoader, StatementLoader};
 use super::registration::{Registration, RegistrationLimiter, load_registration};
-use crate::cache::CachedKind;
+use crate::cache::{CachedKind, ResponseDependencies};
 use crate::db::Db;
 use crate::db::companies::CompanyRecord;
 use crate::domain::{
@@ -37,13 +38,15 @@ impl CompanyQuery {
             .load_one(symbol.clone())
             .await
             .extend()?;
-        match record {
-            Some(record) => Ok(Company::stored(symbol, record)),
-            None => Ok(register_missing(ctx, vec![symbol.clone()])
+        let company = match record {
+            Some(record) => Company::stored(symbol, record),
+            None => register_missing(ctx, vec![symbol.clone()])
                 .await?
                 .remove(&symbol)
-                .unwrap_or_else(|| Company::pending(symbol))),
-        }
+                .unwrap_or_else(|| Company::pending(symbol)),
+        };
+        company.record_dependency(ctx);
+        Ok(company)
     }
 
     /// Several companies in one request, in the order asked (at most 100 symbols).
@@ -85,7 +88,7 @@ impl CompanyQuery {
             prefetch::<BalanceSheetItems>(ctx, "balanceSheets", &company_ids),
             prefetch::<CashFlowItems>(ctx, "cashFlowStatements", &company_ids),
         )?;
-        Ok(symbols
+        let companies: Vec<Company> = symbols
             .into_iter()
             .map(|symbol| match records.get(&symbol) {
                 Some(record) => Company::stored(symbol, record.clone()),
@@ -94,7 +97,11 @@ impl CompanyQuery {
                     .cloned()
                     .unwrap_or_else(|| Company::pending(symbol)),
             })
-            .collect())
+            .collect();
+        for company in &companies {
+            company.record_dependency(ctx);
+        }
+        Ok(companies)
     }
 }
 
@@ -113,6 +120,13 @@ async fn prefetch<S: CachedKind>(
         .await
         .extend()?;
     Ok(())
+}
+
+/// Marks the response as not cacheable: it shows something no result event announces.
+pub(super) fn uncacheable(ctx: &Context<'_>) {
+    if let Some(dependencies) = ctx.data_opt::<Arc<ResponseDependencies>>() {
+        dependencies.uncacheable();
+    }
 }
 
 /// Registers symbols the database lacks (within the caller's rate limit) and returns them as
@@ -164,6 +178,13 @@ impl Company {
             symbol,
             record: None,
             unlisted: false,
+        }
+    }
+
+    /// Tells the response cache that the answer shows this company.
+    fn record_dependency(&self, ctx: &Context<'_>) {
+        if let Some(dependencies) = ctx.data_opt::<Arc<ResponseDependencies>>() {
+            dependencies.company(&self.symbol, self.record.as_ref().map(|r| r.status));
         }
     }
 
@@ -224,6 +245,8 @@ impl Company {
         if self.record.is_none() {
             return Ok(None);
         }
+        // A request's state changes without a result event (a refresh opens one).
+        uncacheable(ctx);
         load_registration(ctx, &self.symbol).await
     }
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::ApiError;
-use super::company::Company;
+use super::company::{Company, uncacheable};
 use crate::db::Db;
 use crate::db::registrations::{self, RegistrationRecord};
 use crate::domain::{RegistrationState, Symbol};
@@ -137,6 +137,7 @@ impl RegistrationMutation {
         ctx: &Context<'_>,
         symbol: String,
     ) -> async_graphql::Result<Company> {
+        uncacheable(ctx);
         let symbol = Symbol::parse(&symbol).map_err(ApiError::from).extend()?;
         RegistrationLimiter::admit(ctx, 1).extend()?;
         let db = ctx.data::<Db>()?;
@@ -160,6 +161,7 @@ impl RegistrationMutation {
         ctx: &Context<'_>,
         symbol: String,
     ) -> async_graphql::Result<Company> {
+        uncacheable(ctx);
         if !ctx.data::<Caller>().is_ok_and(|caller| caller.admin) {
             return Err(ApiError::Forbidden).extend();
         }

@@ -3,11 +3,13 @@
 //! GraphiQL.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -15,6 +17,7 @@ use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
 use super::AppState;
+use crate::cache::ResponseDependencies;
 use crate::graphql::{Caller, with_loaders};
 
 pub async fn post(
@@ -22,7 +25,7 @@ pub async fn post(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     request: GraphQLRequest,
-) -> GraphQLResponse {
+) -> Response {
     let caller = caller(&state, peer, &headers);
     execute(&state, caller, request).await
 }
@@ -53,7 +56,7 @@ pub async fn get(
             }] })),
         )
             .into_response(),
-        Ok(request) => execute(&state, caller, request).await.into_response(),
+        Ok(request) => execute(&state, caller, request).await,
         Err(rejection) => rejection.into_response(),
     }
 }
@@ -78,9 +81,49 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
     }
 }
 
-async fn execute(state: &AppState, caller: Caller, request: GraphQLRequest) -> GraphQLResponse {
-    let request = with_loaders(request.into_inner(), &state.db, &state.cache).data(caller);
-    state.schema.execute(request).await.into()
+/// Answers from the read cache when the exact request was answered before and nothing it
+/// read has changed since; otherwise executes it, and caches the answer when every resolver
+/// allowed that.
+async fn execute(state: &AppState, caller: Caller, request: GraphQLRequest) -> Response {
+    let request = request.into_inner();
+    let key = cache_key(&request);
+    if let Some(body) = state.cache.response(&key) {
+        return json(body);
+    }
+    let computed_in = state.cache.generation();
+    let dependencies = Arc::new(ResponseDependencies::default());
+    let request = with_loaders(request, &state.db, &state.cache)
+        .data(caller)
+        .data(dependencies.clone());
+    let response = state.schema.execute(request).await;
+    if !response.is_ok() {
+        return GraphQLResponse::from(response).into_response();
+    }
+    match serde_json::to_vec(&response) {
+        Ok(body) => {
+            let body = Bytes::from(body);
+            state
+                .cache
+                .fill_response(computed_in, key, body.clone(), &dependencies);
+            json(body)
+        }
+        Err(_) => GraphQLResponse::from(response).into_response(),
+    }
+}
+
+/// The exact request: operation name, variables and query text.
+fn cache_key(request: &async_graphql::Request) -> String {
+    let variables = serde_json::to_string(&request.variables).unwrap_or_default();
+    let operation = request.operation_name.as_deref().unwrap_or_default();
+    format!("{operation}\n{variables}\n{}", request.query)
+}
+
+fn json(body: Bytes) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/graphql-response+json")],
+        body,
+    )
+        .into_response()
 }
 
 /// Identifies the caller: its IP address, and whether it presented the admin token

@@ -96,3 +96,29 @@ async fn without_events_cached_statements_expire_after_the_ttl() {
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert_eq!(revenue(&app).await, "1");
 }
+
+#[tokio::test]
+async fn answers_showing_a_registration_are_not_cached() {
+    let app = spawn_app_with_cache_ttl(600).await;
+    seeded(&app).await;
+    let query = r#"{ company(symbol: "AAPL") { status registration { state } } }"#;
+    let body = app.graphql(query, json!({})).await;
+    assert!(body["data"]["company"]["registration"].is_null(), "{body}");
+
+    // A refresh opens a request without any result event.
+    let refreshed = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(crate::helpers::ADMIN_TOKEN)
+        .json(&json!({ "query": "mutation { refreshCompany(symbol: \"AAPL\") { status } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status(), 200);
+
+    let body = app.graphql(query, json!({})).await;
+    assert_eq!(
+        body["data"]["company"]["registration"]["state"], "QUEUED",
+        "{body}"
+    );
+}

@@ -150,6 +150,7 @@ pub async fn spawn_app_with_cache_ttl(ttl_secs: u64) -> TestApp {
     let url = database.url.clone();
     let cache = CacheSettings {
         max_statements: 100_000,
+        max_response_bytes: 32 * 1024 * 1024,
         ttl_secs,
     };
     spawn_app_on(url, Some(database), Vec::new(), None, Some(cache)).await
@@ -185,6 +186,7 @@ async fn spawn_app_on(
         kafka_enabled: kafka.is_some(),
         cache: cache.unwrap_or(CacheSettings {
             max_statements: 100_000,
+            max_response_bytes: 32 * 1024 * 1024,
             ttl_secs: 600,
         }),
         api: ApiSettings {
