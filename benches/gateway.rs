@@ -107,6 +107,14 @@ async fn run() -> Result<(), Error> {
                 "variables": { "s": format!("N{i:07}") } })
         }),
     )?;
+    let light_pending_bodies = write_bodies(
+        work.path(),
+        "light-pending",
+        (0..100_000).map(|i| {
+            json!({ "query": "query ($s: String!) { company(symbol: $s) { status } }",
+                "variables": { "s": format!("L{i:07}") } })
+        }),
+    )?;
 
     // Check each scenario's answer before measuring it; (a)'s bytes feed the HTTP floor.
     let company_response = client
@@ -140,22 +148,49 @@ async fn run() -> Result<(), Error> {
     std::fs::write(&response_file, &company_response)?;
 
     let mut rows = Vec::new();
+    let (seconds, connections) = (settings.seconds, settings.connections);
     // Warm-up (not measured): fills the read cache and the connection pool.
     wrk(&gateway.url, &company_bodies, 3, settings.connections)?;
     rows.push(
         gateway
-            .measure("(a) company, 500 symbols", &company_bodies, &settings)
+            .measure(
+                "(a) company, 500 symbols",
+                &company_bodies,
+                seconds,
+                connections,
+            )
             .await?,
     );
     wrk(&gateway.url, &companies_bodies, 3, settings.connections)?;
     rows.push(
         gateway
-            .measure("(b) companies, 100 symbols", &companies_bodies, &settings)
+            .measure(
+                "(b) companies, 100 symbols",
+                &companies_bodies,
+                seconds,
+                connections,
+            )
             .await?,
     );
     rows.push(
         gateway
-            .measure("(c) PENDING, Kafka down", &pending_bodies, &settings)
+            .measure(
+                "(c) PENDING, Kafka down",
+                &pending_bodies,
+                seconds,
+                connections,
+            )
+            .await?,
+    );
+    // The same at light load (wrk needs a connection per thread).
+    rows.push(
+        gateway
+            .measure(
+                "(c) PENDING, 2 connections",
+                &light_pending_bodies,
+                seconds,
+                WRK_THREADS,
+            )
             .await?,
     );
     let pending = gateway
@@ -170,7 +205,12 @@ async fn run() -> Result<(), Error> {
     wrk(&floor.url, &company_bodies, 3, settings.connections)?;
     rows.push(
         floor
-            .measure("(e) HTTP floor (axum, bytes)", &company_bodies, &settings)
+            .measure(
+                "(e) HTTP floor (axum, bytes)",
+                &company_bodies,
+                seconds,
+                connections,
+            )
             .await?,
     );
     drop(floor);
@@ -375,7 +415,13 @@ impl Server {
             .unwrap_or(0.0))
     }
 
-    async fn measure(&self, name: &str, bodies: &Path, settings: &Settings) -> Result<Row, Error> {
+    async fn measure(
+        &self,
+        name: &str,
+        bodies: &Path,
+        seconds: u64,
+        connections: usize,
+    ) -> Result<Row, Error> {
         let pid = self.process.id();
         reset_peak_rss(pid)?;
         let queries_before = if self.has_metrics {
@@ -384,7 +430,7 @@ impl Server {
             0.0
         };
         let cpu_before = cpu_seconds(pid)?;
-        let result = wrk(&self.url, bodies, settings.seconds, settings.connections)?;
+        let result = wrk(&self.url, bodies, seconds, connections)?;
         let cpu = cpu_seconds(pid)? - cpu_before;
         let sql_per_request = if self.has_metrics {
             Some(
