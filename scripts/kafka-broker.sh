@@ -25,5 +25,6 @@ for _ in $(seq 1 300); do
   kill -0 "$pid" 2>/dev/null || { echo "tansu exited; see .run/kafka/tansu.log" >&2; exit 1; }
   sleep 0.1
 done
+kill "$pid" 2>/dev/null || true
 echo "tansu did not start on $address" >&2
 exit 1

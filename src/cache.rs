@@ -11,9 +11,12 @@
 //!
 //! A load that raced with an invalidation must not put its older rows back: every fill
 //! carries the generation it started in and is dropped if an invalidation happened since.
+//! An invalidation (remove, then count a new generation) holds `invalidating` exclusively;
+//! reading the generation and checking-then-inserting hold it shared, so neither can fall in
+//! the middle of an invalidation.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -36,6 +39,7 @@ pub struct ReadCache {
     balance: Cache<i64, CompanyStatements<BalanceSheetItems>>,
     cash_flow: Cache<i64, CompanyStatements<CashFlowItems>>,
     generation: AtomicU64,
+    invalidating: RwLock<()>,
 }
 
 #[derive(Clone)]
@@ -135,11 +139,13 @@ impl ReadCache {
             balance: statements(max, ttl),
             cash_flow: statements(max, ttl),
             generation: AtomicU64::new(0),
+            invalidating: RwLock::new(()),
         }
     }
 
     /// Call before reading MySQL for rows to fill the cache with.
     pub fn generation(&self) -> Generation {
+        let _shared = self.shared();
         Generation(self.generation.load(Ordering::Acquire))
     }
 
@@ -156,6 +162,7 @@ impl ReadCache {
         body: Bytes,
         dependencies: &ResponseDependencies,
     ) {
+        let _shared = self.shared();
         if let Some(companies) = dependencies.cacheable_companies()
             && self.is_current(computed_in)
         {
@@ -170,6 +177,7 @@ impl ReadCache {
 
     /// Keeps `record` if it is `READY` and nothing was invalidated since `loaded_in`.
     pub fn fill_company(&self, loaded_in: Generation, symbol: Symbol, record: &CompanyRecord) {
+        let _shared = self.shared();
         if record.status == CompanyStatus::Ready && self.is_current(loaded_in) {
             self.companies.insert(symbol, record.clone());
         }
@@ -186,6 +194,7 @@ impl ReadCache {
         company_id: i64,
         statements: &CompanyStatements<S>,
     ) {
+        let _shared = self.shared();
         if self.is_current(loaded_in) {
             S::cache(self).insert(company_id, statements.clone());
         }
@@ -195,7 +204,12 @@ impl ReadCache {
     /// it, every company's statements are dropped (rare: an event for a company this process
     /// never cached and whose id could not be looked up).
     pub fn invalidate(&self, symbol: &Symbol, company_id: Option<i64>) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        // A poisoned lock only means another thread panicked holding it; the guarded data
+        // is `()`, so there is nothing to repair.
+        let _exclusive = self
+            .invalidating
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let changed = symbol.clone();
         if self
             .responses
@@ -217,6 +231,13 @@ impl ReadCache {
                 self.cash_flow.invalidate_all();
             }
         }
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn shared(&self) -> RwLockReadGuard<'_, ()> {
+        self.invalidating
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn is_current(&self, loaded_in: Generation) -> bool {

@@ -57,6 +57,32 @@ pub fn is_retryable(error: &DieselError) -> bool {
     }
 }
 
+/// True for errors about the data itself (a value out of range or too long, a violated
+/// constraint): the same rows would fail again, unlike a dropped connection or a deadlock.
+pub fn is_data_error(error: &DieselError) -> bool {
+    /// How MySQL and MariaDB begin their messages for values a column cannot hold.
+    const DATA_ERRORS: [&str; 5] = [
+        "Out of range value",
+        "Data too long",
+        "Data truncated",
+        "Incorrect ",
+        "Division by 0",
+    ];
+    match error {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation
+            | DatabaseErrorKind::ForeignKeyViolation
+            | DatabaseErrorKind::NotNullViolation
+            | DatabaseErrorKind::CheckViolation,
+            _,
+        ) => true,
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => DATA_ERRORS
+            .iter()
+            .any(|prefix| info.message().starts_with(prefix)),
+        _ => false,
+    }
+}
+
 impl From<DieselError> for DbError {
     fn from(error: DieselError) -> Self {
         match error {
@@ -167,4 +193,30 @@ pub async fn run_migrations(url: &SecretString) -> Result<Vec<String>, DbError> 
     })
     .await
     .map_err(|e| DbError::Migration(e.to_string()))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unknown(message: &str) -> DieselError {
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn data_errors_are_told_from_connection_errors() {
+        assert!(is_data_error(&unknown(
+            "Out of range value for column 'revenue' at row 1"
+        )));
+        assert!(is_data_error(&DieselError::DatabaseError(
+            DatabaseErrorKind::CheckViolation,
+            Box::new(String::from("check failed")),
+        )));
+        assert!(!is_data_error(&unknown(
+            "Input/output error: broken pipe (os error 32)"
+        )));
+        assert!(!is_data_error(&unknown(
+            "Deadlock found when trying to get lock"
+        )));
+    }
 }

@@ -131,6 +131,17 @@ pub struct CashFlowItems {
 }
 
 /// The GraphQL `period` argument: full fiscal years or fiscal quarters.
+impl CashFlowItems {
+    /// Sets `free_cash_flow` = operating cash flow − capital expenditure; `None` when either
+    /// is unreported (or the difference does not fit a decimal, which no real filing reaches).
+    pub fn compute_free_cash_flow(&mut self) {
+        self.free_cash_flow = match (self.operating_cash_flow, self.capital_expenditure) {
+            (Some(operating), Some(capex)) => operating.0.checked_sub(capex.0).map(Money),
+            _ => None,
+        };
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Enum)]
 #[graphql(name = "Period")]
 pub enum PeriodKind {

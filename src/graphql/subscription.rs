@@ -13,8 +13,9 @@ use crate::db::companies;
 use crate::domain::{CompanyStatus, Symbol};
 use crate::registration::results::{StatusEvent, StatusFeed};
 
-/// A company's status at a moment: `PENDING` → `IN_PROGRESS` → `READY`, `FAILED` or
-/// `NOT_FOUND`, and again on every re-ingestion.
+/// A company's status at a moment. The stream's first event is the stored status (possibly
+/// `PENDING` or `IN_PROGRESS`); the worker then announces each ingestion's outcome: `READY`,
+/// `FAILED` or `NOT_FOUND`, and again on every re-ingestion.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct CompanyStatusEvent {
     pub symbol: String,

@@ -136,11 +136,7 @@ pub fn normalize(json: &str) -> Result<NormalizedCompany, NormalizeError> {
         }
     }
     for statement in &mut normalized.cash_flow {
-        let items = &mut statement.items;
-        items.free_cash_flow = match (items.operating_cash_flow, items.capital_expenditure) {
-            (Some(ocf), Some(capex)) => Some(Money(ocf.0 - capex.0)),
-            _ => None,
-        };
+        statement.items.compute_free_cash_flow();
     }
     Ok(normalized)
 }

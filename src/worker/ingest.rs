@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::retry::Fetched;
 use super::{Handled, INFRA_RETRY_MAX, INFRA_RETRY_MIN, Worker, WorkerError};
 use crate::db::registrations::{self, RegistrationRecord};
-use crate::db::{DbError, companies, is_retryable, locks};
+use crate::db::{DbConnection, DbError, companies, is_data_error, locks};
 use crate::domain::{CompanyStatus, RegistrationState, Symbol};
 use crate::ingestion::store::{CompletedRequest, store_company};
 use crate::kafka::{self, RegistrationMessage, ResultMessage};
@@ -80,11 +80,20 @@ impl Worker {
         };
         tracing::Span::current().record("symbol", symbol.as_str());
         let mut lock = self.db.conn().await?;
-        while !locks::lock_company(&mut lock, &symbol, LOCK_WAIT_SECS).await? {
-            if shutdown.is_cancelled() {
-                return Ok(Handled::Released);
+        loop {
+            match locks::lock_company(&mut lock, &symbol, LOCK_WAIT_SECS).await {
+                Ok(true) => break,
+                Ok(false) if shutdown.is_cancelled() => return Ok(Handled::Released),
+                Ok(false) => {
+                    tracing::debug!(%symbol, "another worker is ingesting this company; waiting");
+                }
+                Err(error) => {
+                    // The server may have granted the lock before the error: never return
+                    // this connection to the pool.
+                    drop(DbConnection::take(lock));
+                    return Err(error.into());
+                }
             }
-            tracing::debug!(%symbol, "another worker is ingesting this company; waiting");
         }
         let handled = self
             .ingest_locked(message, &symbol, request_id, shutdown)
@@ -92,7 +101,7 @@ impl Worker {
         if let Err(error) = locks::unlock_company(&mut lock, &symbol).await {
             // Closing the connection releases its locks; never return it to the pool locked.
             tracing::warn!(%error, "cannot release the ingestion lock; closing its connection");
-            drop(crate::db::DbConnection::take(lock));
+            drop(DbConnection::take(lock));
         }
         handled
     }
@@ -201,7 +210,8 @@ impl Worker {
     }
 
     /// Stores the company (`READY`). A row the database refuses (a value out of range, say)
-    /// fails the company with the reason; an unreachable database is retried by the caller.
+    /// fails the company with the reason; any other error (a dropped connection, a deadlock)
+    /// is retried by the caller.
     async fn store(
         &self,
         symbol: &Symbol,
@@ -215,7 +225,7 @@ impl Worker {
                 reason: None,
                 request_state: RegistrationState::Completed,
             }),
-            Err(DbError::Query(error)) if !is_retryable(&error) => {
+            Err(DbError::Query(error)) if is_data_error(&error) => {
                 Ok(failed(format!("cannot store the statements: {error}")))
             }
             Err(error) => Err(error.into()),
@@ -337,7 +347,7 @@ fn parse_request(payload: Option<&[u8]>) -> Result<(Symbol, Option<i64>), String
 /// The request this message stands for: the one it names, or else (a message from the
 /// earlier system, or naming a request this database does not have) the symbol's open one.
 async fn find_request(
-    conn: &mut crate::db::DbConnection,
+    conn: &mut DbConnection,
     symbol: &Symbol,
     request_id: Option<i64>,
 ) -> Result<Option<RegistrationRecord>, WorkerError> {

@@ -307,7 +307,7 @@ static BALANCE_SHEET: &[Field<BalanceSheetItems>] = fields![BalanceSheetItems;
     ],
 ];
 
-/// `freeCashFlow` is not read: it is computed (see `with_free_cash_flow`). Dividends are all
+/// `freeCashFlow` is not read: it is computed (see `CashFlowItems::compute_free_cash_flow`). Dividends are all
 /// dividends paid (`netDividendsPaid`, SEC's `PaymentsOfDividends`) before common ones only.
 static CASH_FLOW: &[Field<CashFlowItems>] = fields![CashFlowItems;
     net_income: AsGiven ["netIncome"],
@@ -466,7 +466,8 @@ fn normalize(
     let balance = statements(Kind::BalanceSheet, &balance_rows, BALANCE_SHEET, currency)?;
     let mut cash_flow = statements(Kind::CashFlow, &cash_flow_rows, CASH_FLOW, currency)?;
     for statement in &mut cash_flow {
-        with_free_cash_flow(&mut statement.items);
+        // Computed as the `sec` provider does; FMP's own `freeCashFlow` is the same figure.
+        statement.items.compute_free_cash_flow();
     }
     if income.is_empty() && balance.is_empty() && cash_flow.is_empty() {
         return Err(ProviderError::NotFound(format!(
@@ -679,15 +680,6 @@ fn items<Items: Default>(row: &Row<'_>, fields: &[Field<Items>]) -> Result<Items
         }
     }
     Ok(items)
-}
-
-/// Operating cash flow − capital expenditure, as the `sec` provider computes it (FMP's own
-/// `freeCashFlow` is the same figure).
-fn with_free_cash_flow(items: &mut CashFlowItems) {
-    items.free_cash_flow = match (items.operating_cash_flow, items.capital_expenditure) {
-        (Some(operating), Some(capex)) => Some(Money(operating.0 - capex.0)),
-        _ => None,
-    };
 }
 
 /// First days of duration statements, which FMP does not give: the day after the preceding
@@ -1286,7 +1278,7 @@ mod tests {
         .await;
         let error = provider(&base_url).fetch(&aapl()).await.unwrap_err();
         assert!(
-            matches!(&error, ProviderError::Invalid(r) if r == "FMP profile: HTTP 401 Unauthorized"),
+            matches!(&error, ProviderError::Transient { reason, .. } if reason == "FMP profile: HTTP 401 Unauthorized"),
             "{error:?}"
         );
 

@@ -1,6 +1,6 @@
 //! HTTP plumbing shared by the live providers: one client with timeouts, and the mapping of
-//! HTTP outcomes to `ProviderError` (404 → not found; timeouts, 429 and 5xx → transient, with
-//! the server's `Retry-After`; other client errors → invalid).
+//! HTTP outcomes to `ProviderError` (404 → not found; timeouts, 401/402/403, 429 and 5xx →
+//! transient, with the server's `Retry-After`; other client errors → invalid).
 
 use std::time::{Duration, SystemTime};
 
@@ -35,7 +35,14 @@ pub async fn get_text(client: &Client, url: &str, what: &str) -> Result<String, 
     let reason = format!("{what}: HTTP {status}");
     Err(match status {
         StatusCode::NOT_FOUND => ProviderError::NotFound(reason),
-        StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => ProviderError::Transient {
+        // 401/402/403 are how SEC throttles a client and how FMP reports a bad key or an
+        // exhausted plan: a condition of the operator's account, not of this company, so
+        // worth retrying (and dead-lettering for replay) rather than failing the company.
+        StatusCode::TOO_MANY_REQUESTS
+        | StatusCode::REQUEST_TIMEOUT
+        | StatusCode::UNAUTHORIZED
+        | StatusCode::PAYMENT_REQUIRED
+        | StatusCode::FORBIDDEN => ProviderError::Transient {
             reason,
             retry_after: retry_after(response.headers()),
         },
