@@ -121,6 +121,16 @@ pub async fn ensure_topics(settings: &KafkaSettings) -> Result<(), KafkaError> {
     Ok(())
 }
 
+/// [`ensure_topics`], retried with exponential backoff (up to 30 s) until the cluster answers.
+pub async fn ensure_topics_retrying(settings: &KafkaSettings) {
+    let mut delay = Duration::from_millis(500);
+    while let Err(error) = ensure_topics(settings).await {
+        tracing::warn!(%error, retry_in_ms = delay.as_millis(), "kafka topics not ready");
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(30));
+    }
+}
+
 /// Sends one message and waits for the broker's acknowledgement.
 pub async fn publish(
     producer: &FutureProducer,

@@ -4,7 +4,6 @@
 //! `Subscription.companyStatus` (so a subscriber that re-queries sees the new data).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rdkafka::consumer::{Consumer, StreamConsumer};
@@ -21,7 +20,6 @@ use crate::kafka::{self, ResultMessage};
 /// Events kept for subscribers that fall behind; a slower one skips ahead (it then still
 /// has the latest status of its company from the next event).
 const FEED_CAPACITY: usize = 1024;
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// A company's status changed.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,22 +82,12 @@ impl ResultListener {
         })
     }
 
-    /// Listens forever; retries with backoff while Kafka is down.
+    /// Listens forever, once Kafka answers.
     pub async fn run(self) {
-        let mut backoff = Duration::from_millis(500);
-        loop {
-            let subscribed = match kafka::ensure_topics(&self.settings).await {
-                Ok(()) => self.consumer.subscribe(&[&self.settings.result_topic]),
-                Err(error) => Err(error),
-            };
-            match subscribed {
-                Ok(()) => break,
-                Err(error) => {
-                    tracing::warn!(%error, retry_in_ms = backoff.as_millis(), "result listener not ready");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                }
-            }
+        kafka::ensure_topics_retrying(&self.settings).await;
+        if let Err(error) = self.consumer.subscribe(&[&self.settings.result_topic]) {
+            tracing::error!(%error, "cannot subscribe to the result topic; live status is off");
+            return;
         }
         loop {
             match self.consumer.recv().await {

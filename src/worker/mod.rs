@@ -80,8 +80,9 @@ impl Worker {
     /// Consumes until `shutdown` is cancelled; the message in hand is finished, or released
     /// when it is only waiting for a retry.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), WorkerError> {
-        if !self.ensure_topics(&shutdown).await {
-            return Ok(());
+        tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            () = kafka::ensure_topics_retrying(&self.settings.kafka) => {}
         }
         self.consumer
             .subscribe(&[&self.settings.kafka.request_topic])?;
@@ -133,21 +134,5 @@ impl Worker {
             Err(error) => tracing::warn!(%error, "final commit aborted"),
         }
         tracing::info!("worker stopped");
-    }
-
-    async fn ensure_topics(&self, shutdown: &CancellationToken) -> bool {
-        let mut delay = INFRA_RETRY_MIN;
-        loop {
-            match kafka::ensure_topics(&self.settings.kafka).await {
-                Ok(()) => return true,
-                Err(error) => {
-                    tracing::warn!(%error, retry_in_ms = delay.as_millis(), "kafka topics not ready");
-                }
-            }
-            tokio::select! {
-                () = shutdown.cancelled() => return false,
-                () = tokio::time::sleep(delay) => delay = (delay * 2).min(INFRA_RETRY_MAX),
-            }
-        }
     }
 }
