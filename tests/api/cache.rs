@@ -4,15 +4,14 @@
 use std::time::{Duration, Instant};
 
 use diesel_async::RunQueryDsl;
-use finstage::domain::{CompanyStatus, FiscalPeriod};
-use finstage::kafka::{self, ResultMessage};
+use finstage::domain::FiscalPeriod;
 use serde_json::json;
 
 use crate::broker::TestBroker;
 use crate::helpers::{
     TestApp, spawn_app_with_cache_ttl, spawn_app_with_kafka, synthetic, test_kafka_settings,
 };
-use crate::subscriptions::wait_for_result_listener;
+use crate::subscriptions::{publish_ready_result, wait_for_result_listener};
 
 const REVENUE: &str = r#"{ company(symbol: "AAPL") { incomeStatements(last: 1) { revenue } } }"#;
 
@@ -56,24 +55,7 @@ async fn a_result_event_drops_the_company_from_the_cache() {
         "served from the cache"
     );
 
-    let event = ResultMessage {
-        symbol: "AAPL".into(),
-        success: true,
-        status: CompanyStatus::Ready,
-        reason: None,
-        request_id: None,
-        attempts: 1,
-        completed_at: chrono::Utc::now(),
-    };
-    let producer = kafka::producer(&kafka).unwrap();
-    kafka::publish(
-        &producer,
-        &kafka.result_topic,
-        "AAPL",
-        &serde_json::to_vec(&event).unwrap(),
-    )
-    .await
-    .unwrap();
+    publish_ready_result(&kafka, "AAPL").await;
 
     let deadline = Instant::now() + Duration::from_secs(30);
     while revenue(&app).await != "1" {

@@ -106,14 +106,10 @@ async fn receive(socket: &mut Socket, timeout: Duration) -> Option<Value> {
     }
 }
 
-/// Waits until the gateway's result listener delivers events: publishes a result for a
-/// probe symbol until a subscription to it sees one. The listener starts reading at the
-/// latest offset once it joined its group, so a test must not publish results before.
-pub async fn wait_for_result_listener(app: &TestApp, kafka: &KafkaSettings) {
-    let mut probe = StatusSubscription::open(app, "PROBE").await;
-    let producer = kafka::producer(kafka).expect("producer");
+/// Publishes a `READY` result for `symbol`, as a worker does after ingesting it.
+pub async fn publish_ready_result(kafka: &KafkaSettings, symbol: &str) {
     let payload = serde_json::to_vec(&ResultMessage {
-        symbol: "PROBE".into(),
+        symbol: symbol.into(),
         success: true,
         status: CompanyStatus::Ready,
         reason: None,
@@ -122,12 +118,21 @@ pub async fn wait_for_result_listener(app: &TestApp, kafka: &KafkaSettings) {
         completed_at: chrono::Utc::now(),
     })
     .expect("encode");
+    kafka::ensure_topics(kafka).await.expect("topics");
+    let producer = kafka::producer(kafka).expect("producer");
+    kafka::publish(&producer, &kafka.result_topic, symbol, &payload)
+        .await
+        .expect("publish result");
+}
+
+/// Waits until the gateway's result listener delivers events: publishes a result for a
+/// probe symbol until a subscription to it sees one. The listener starts reading at the
+/// latest offset once it joined its group, so a test must not publish results before.
+pub async fn wait_for_result_listener(app: &TestApp, kafka: &KafkaSettings) {
+    let mut probe = StatusSubscription::open(app, "PROBE").await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        kafka::ensure_topics(kafka).await.expect("topics");
-        kafka::publish(&producer, &kafka.result_topic, "PROBE", &payload)
-            .await
-            .expect("publish probe");
+        publish_ready_result(kafka, "PROBE").await;
         if probe.next(Duration::from_millis(500)).await.is_some() {
             return;
         }
