@@ -96,15 +96,26 @@ pub async fn claim_unpublished(
     .await
 }
 
+/// Records that the broker acknowledged these requests. A worker may already have taken one
+/// (`IN_PROGRESS`) or finished it before the acknowledgement arrived here: only requests
+/// still `QUEUED` move to `PUBLISHED`, so a later state is never overwritten.
 pub async fn mark_published(conn: &mut AsyncMysqlConnection, ids: &[i64]) -> QueryResult<usize> {
-    diesel::update(requests::table.filter(requests::id.eq_any(ids)))
+    let published = diesel::update(requests::table.filter(requests::id.eq_any(ids)))
         .set((
             requests::published_at.eq(Some(chrono::Utc::now().naive_utc())),
             requests::lease_expires_at.eq(None::<NaiveDateTime>),
-            requests::state.eq(RegistrationState::Published),
         ))
         .execute(conn)
-        .await
+        .await?;
+    diesel::update(
+        requests::table
+            .filter(requests::id.eq_any(ids))
+            .filter(requests::state.eq(RegistrationState::Queued)),
+    )
+    .set(requests::state.eq(RegistrationState::Published))
+    .execute(conn)
+    .await?;
+    Ok(published)
 }
 
 /// Ends the lease of requests that could not be published, so the next round retries them.
@@ -165,6 +176,19 @@ pub async fn set_progress(
             requests::attempts.eq(attempts as i32),
             requests::last_error.eq(last_error.map(truncate_error)),
         ))
+        .execute(conn)
+        .await
+}
+
+/// Gives a request back unfinished (the worker is stopping), keeping its attempts and the
+/// last error recorded so far.
+pub async fn set_state(
+    conn: &mut AsyncMysqlConnection,
+    id: i64,
+    state: RegistrationState,
+) -> QueryResult<usize> {
+    diesel::update(requests::table.find(id))
+        .set(requests::state.eq(state))
         .execute(conn)
         .await
 }

@@ -5,12 +5,12 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use finstage::db::registrations;
-use finstage::domain::Symbol;
+use finstage::domain::{RegistrationState, Symbol};
 use finstage::registration::relay::Relay;
 use serde_json::json;
 
 use crate::broker::{TestBroker, consume};
-use crate::helpers::{TestApp, spawn_app_with_kafka, test_kafka_settings};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with_kafka, test_kafka_settings};
 
 const PENDING: &str = "query ($s: String!) { company(symbol: $s) { status registration { id } } }";
 
@@ -213,4 +213,46 @@ async fn two_relays_never_publish_the_same_request() {
     let keys: BTreeSet<&str> = messages.iter().map(|(key, _)| key.as_str()).collect();
     assert_eq!(messages.len(), 40, "each request exactly once");
     assert_eq!(keys.len(), 40);
+}
+
+#[tokio::test]
+async fn an_acknowledgement_arriving_after_the_worker_never_rewinds_the_request() {
+    let app = spawn_app().await;
+    let symbols = [
+        Symbol::parse("AAPL").unwrap(),
+        Symbol::parse("MSFT").unwrap(),
+    ];
+    let mut conn = app.conn().await;
+    registrations::open_for(&mut conn, &symbols).await.unwrap();
+    let claimed = registrations::claim_unpublished(&mut conn, 10, chrono::Duration::seconds(30))
+        .await
+        .unwrap();
+    let id_of = |symbol: &str| claimed.iter().find(|r| r.symbol == symbol).unwrap().id;
+    // A worker consumed AAPL's message and finished it before the relay heard the broker's
+    // acknowledgement; MSFT's is still waiting for a worker.
+    registrations::complete(
+        &mut conn,
+        id_of("AAPL"),
+        RegistrationState::Completed,
+        1,
+        None,
+    )
+    .await
+    .unwrap();
+
+    let ids: Vec<i64> = claimed.iter().map(|r| r.id).collect();
+    registrations::mark_published(&mut conn, &ids)
+        .await
+        .unwrap();
+
+    let records = registrations::by_symbols(&mut conn, &symbols)
+        .await
+        .unwrap();
+    let state_of = |symbol: &str| {
+        let record = records.iter().find(|r| r.symbol == symbol).unwrap();
+        assert!(record.published_at.is_some(), "{record:?}");
+        record.state
+    };
+    assert_eq!(state_of("AAPL"), RegistrationState::Completed);
+    assert_eq!(state_of("MSFT"), RegistrationState::Published);
 }
