@@ -38,8 +38,11 @@ impl RegistrationLimiter {
         let Some(count) = u32::try_from(count).ok().and_then(NonZeroU32::new) else {
             return Ok(());
         };
+        // Both are always set by the HTTP layer; without them nobody could be limited, so
+        // refuse rather than admit everyone.
         let (Ok(limiter), Ok(caller)) = (ctx.data::<Self>(), ctx.data::<Caller>()) else {
-            return Ok(());
+            tracing::error!("registration attempted without a caller or limiter");
+            return Err(ApiError::Internal);
         };
         match limiter.0.check_key_n(&caller.client, count) {
             Ok(Ok(())) => Ok(()),

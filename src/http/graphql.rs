@@ -47,7 +47,7 @@ pub async fn get(
     }
     let caller = caller(&state, peer, request.headers());
     match GraphQLRequest::<_>::from_request(request, &state).await {
-        Ok(request) if is_mutation(&request.0) => (
+        Ok(request) if may_run(&request.0, OperationType::Mutation) => (
             StatusCode::METHOD_NOT_ALLOWED,
             [(header::ALLOW, "POST")],
             Json(serde_json::json!({ "errors": [{
@@ -61,22 +61,20 @@ pub async fn get(
     }
 }
 
-/// True when the operation to run is a mutation (any mutation, if the document has several
-/// operations and none is named). A document that does not parse is left for execution to
+/// True when the operation to run is of type `ty` (or any operation is, if the document has
+/// several and none is named). A document that does not parse is left for execution to
 /// report.
-fn is_mutation(request: &async_graphql::Request) -> bool {
+pub(super) fn may_run(request: &async_graphql::Request, ty: OperationType) -> bool {
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
         return false;
     };
     match &document.operations {
-        DocumentOperations::Single(operation) => operation.node.ty == OperationType::Mutation,
+        DocumentOperations::Single(operation) => operation.node.ty == ty,
         DocumentOperations::Multiple(operations) => match request.operation_name.as_deref() {
             Some(name) => operations
                 .get(name)
-                .is_some_and(|operation| operation.node.ty == OperationType::Mutation),
-            None => operations
-                .values()
-                .any(|operation| operation.node.ty == OperationType::Mutation),
+                .is_some_and(|operation| operation.node.ty == ty),
+            None => operations.values().any(|operation| operation.node.ty == ty),
         },
     }
 }

@@ -4,6 +4,7 @@
 
 mod graphql;
 mod health;
+mod websocket;
 
 use async_graphql_axum::GraphQLSubscription;
 use std::sync::Arc;
@@ -41,7 +42,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route_service(
             "/graphql/ws",
-            GraphQLSubscription::new(state.schema.clone()),
+            GraphQLSubscription::new(websocket::SubscriptionsOnly(state.schema.clone())),
         )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

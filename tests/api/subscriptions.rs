@@ -3,6 +3,9 @@
 
 use std::time::{Duration, Instant};
 
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use finstage::db::schema::registration_requests;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -13,7 +16,7 @@ use finstage::config::KafkaSettings;
 use finstage::domain::CompanyStatus;
 use finstage::kafka::{self, ResultMessage};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, spawn_app};
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -27,26 +30,7 @@ const STATUS_SUBSCRIPTION: &str =
 
 impl StatusSubscription {
     pub async fn open(app: &TestApp, symbol: &str) -> Self {
-        let url = format!("{}/graphql/ws", app.address.replacen("http", "ws", 1));
-        let mut request = url.into_client_request().expect("ws request");
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            HeaderValue::from_static("graphql-transport-ws"),
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("connect /graphql/ws");
-        send(&mut socket, json!({ "type": "connection_init" })).await;
-        let ack = receive(&mut socket, Duration::from_secs(10))
-            .await
-            .expect("connection_ack");
-        assert_eq!(ack["type"], "connection_ack", "{ack}");
-        send(
-            &mut socket,
-            json!({ "id": "1", "type": "subscribe", "payload": {
-                "query": STATUS_SUBSCRIPTION, "variables": { "s": symbol } } }),
-        )
-        .await;
+        let socket = subscribe(app, STATUS_SUBSCRIPTION, json!({ "s": symbol })).await;
         Self { socket }
     }
 
@@ -76,6 +60,31 @@ impl StatusSubscription {
             }
         }
     }
+}
+
+/// A graphql-transport-ws connection to the app that has sent one `subscribe` message.
+async fn subscribe(app: &TestApp, query: &str, variables: Value) -> Socket {
+    let url = format!("{}/graphql/ws", app.address.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().expect("ws request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("connect /graphql/ws");
+    send(&mut socket, json!({ "type": "connection_init" })).await;
+    let ack = receive(&mut socket, Duration::from_secs(10))
+        .await
+        .expect("connection_ack");
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": {
+            "query": query, "variables": variables } }),
+    )
+    .await;
+    socket
 }
 
 async fn send(socket: &mut Socket, message: Value) {
@@ -138,4 +147,35 @@ pub async fn wait_for_result_listener(app: &TestApp, kafka: &KafkaSettings) {
         }
         assert!(Instant::now() < deadline, "result listener never started");
     }
+}
+
+#[tokio::test]
+async fn the_websocket_refuses_queries_and_mutations() {
+    let app = spawn_app().await;
+    for operation in [
+        r#"mutation { requestRegistration(symbol: "AAPL") { status } }"#,
+        r#"{ company(symbol: "AAPL") { status } }"#,
+    ] {
+        let mut socket = subscribe(&app, operation, json!({})).await;
+        let answer = receive(&mut socket, Duration::from_secs(10))
+            .await
+            .expect("an answer");
+        assert_eq!(answer["type"], "next", "{answer}");
+        let error = &answer["payload"]["errors"][0];
+        assert_eq!(
+            error["extensions"]["code"], "OPERATION_NOT_ALLOWED",
+            "{answer}"
+        );
+        assert!(answer["payload"]["data"].is_null(), "{answer}");
+    }
+    let mut conn = app.conn().await;
+    let registrations: i64 = registration_requests::table
+        .count()
+        .get_result(&mut conn)
+        .await
+        .expect("count");
+    assert_eq!(
+        registrations, 0,
+        "nothing was registered over the websocket"
+    );
 }
