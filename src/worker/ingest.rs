@@ -4,7 +4,9 @@
 //! 3. A request already completed (a redelivery) only has its result published again.
 //! 4. Mark the company `IN_PROGRESS`, fetch with retries, then store it (`READY`, in one
 //!    transaction) or record why not (`NOT_FOUND`, `FAILED`; transient failures that never
-//!    cleared also go to the dead-letter topic).
+//!    cleared also go to the dead-letter topic). A company already `READY` (a refresh)
+//!    stays `READY` throughout: its stored statements are still good, so a failed refresh
+//!    is recorded on the request only.
 //! 5. Close the request and publish the outcome to the result topic.
 //!
 //! An infrastructure failure (MySQL or Kafka down) in any step retries the whole message
@@ -118,7 +120,8 @@ impl Worker {
         if let Some(request) = request.as_ref().filter(|r| r.completed_at.is_some()) {
             tracing::info!(%symbol, request_id = request.id, "request already handled; republishing its result");
             let company = companies::by_symbols(&mut conn, std::slice::from_ref(symbol)).await?;
-            if let Some(company) = company.first() {
+            // A newer request may have the company in hand again; its own result will follow.
+            if let Some(company) = company.first().filter(|c| c.status.is_final()) {
                 let outcome = Outcome {
                     status: company.status,
                     reason: company.status_reason.clone(),
@@ -130,22 +133,27 @@ impl Worker {
             return Ok(Handled::Done);
         }
 
-        conn.transaction(async |conn| {
-            companies::insert_pending(conn, std::slice::from_ref(symbol)).await?;
-            companies::set_status(conn, symbol, CompanyStatus::InProgress, None).await?;
-            if let Some(request) = &request {
-                registrations::set_progress(
-                    conn,
-                    request.id,
-                    RegistrationState::InProgress,
-                    0,
-                    None,
-                )
-                .await?;
-            }
-            Ok::<_, diesel::result::Error>(())
-        })
-        .await?;
+        let refreshing = conn
+            .transaction(async |conn| {
+                let stored = companies::by_symbols(conn, std::slice::from_ref(symbol)).await?;
+                let refreshing = stored.first().map(|c| c.status) == Some(CompanyStatus::Ready);
+                if !refreshing {
+                    companies::insert_pending(conn, std::slice::from_ref(symbol)).await?;
+                    companies::set_status(conn, symbol, CompanyStatus::InProgress, None).await?;
+                }
+                if let Some(request) = &request {
+                    registrations::set_progress(
+                        conn,
+                        request.id,
+                        RegistrationState::InProgress,
+                        0,
+                        None,
+                    )
+                    .await?;
+                }
+                Ok::<_, diesel::result::Error>(refreshing)
+            })
+            .await?;
         drop(conn);
 
         let started = std::time::Instant::now();
@@ -154,7 +162,7 @@ impl Worker {
             .await?;
         let outcome = match fetched {
             Fetched::Interrupted => {
-                self.give_back(symbol, request.as_ref(), attempts).await?;
+                self.give_back(symbol, request.as_ref(), refreshing).await?;
                 return Ok(Handled::Released);
             }
             Fetched::Company(company) => {
@@ -175,13 +183,21 @@ impl Worker {
             }
         };
 
-        if outcome.status != CompanyStatus::Ready {
+        let stored = outcome.status == CompanyStatus::Ready;
+        let outcome = if refreshing && !stored {
+            outcome.keeping_ready()
+        } else {
+            outcome
+        };
+        if !stored {
             self.db
                 .conn()
                 .await?
                 .transaction(async |conn| {
                     let reason = outcome.reason.as_deref();
-                    companies::set_status(conn, symbol, outcome.status, reason).await?;
+                    if !refreshing {
+                        companies::set_status(conn, symbol, outcome.status, reason).await?;
+                    }
                     if let Some(request) = &request {
                         registrations::complete(
                             conn,
@@ -232,25 +248,21 @@ impl Worker {
         }
     }
 
-    /// Puts an unfinished company back in the queue: `PENDING`, its request still open, so
-    /// the next delivery of the message picks it up.
+    /// Puts an unfinished company back in the queue: `PENDING` (or still `READY`, when this
+    /// was a refresh), its request still open, so the next delivery of the message picks it
+    /// up. The attempts and last error recorded so far stay on the request.
     async fn give_back(
         &self,
         symbol: &Symbol,
         request: Option<&RegistrationRecord>,
-        attempts: u32,
+        refreshing: bool,
     ) -> Result<(), WorkerError> {
         let mut conn = self.db.conn().await?;
-        companies::set_status(&mut conn, symbol, CompanyStatus::Pending, None).await?;
+        if !refreshing {
+            companies::set_status(&mut conn, symbol, CompanyStatus::Pending, None).await?;
+        }
         if let Some(request) = request {
-            registrations::set_progress(
-                &mut conn,
-                request.id,
-                RegistrationState::Published,
-                attempts,
-                request.last_error.as_deref(),
-            )
-            .await?;
+            registrations::set_state(&mut conn, request.id, RegistrationState::Published).await?;
         }
         tracing::info!(%symbol, "worker stopping; request released");
         Ok(())
@@ -265,7 +277,8 @@ impl Worker {
     ) -> Result<(), WorkerError> {
         let result = ResultMessage {
             symbol: symbol.to_string(),
-            success: outcome.status == CompanyStatus::Ready,
+            // A `READY` outcome with a reason is a refresh that failed.
+            success: outcome.status == CompanyStatus::Ready && outcome.reason.is_none(),
             status: outcome.status,
             reason: outcome.reason.clone(),
             request_id: request.map(|r| r.id.to_string()),
@@ -322,6 +335,20 @@ fn header<'a>(key: &'a str, value: &'a str) -> Header<'a, &'a str> {
     Header {
         key,
         value: Some(value),
+    }
+}
+
+impl Outcome {
+    /// A refresh that did not store anything: the company keeps its earlier statements and
+    /// stays `READY`; the reason goes on the request and the result event.
+    fn keeping_ready(self) -> Self {
+        Self {
+            status: CompanyStatus::Ready,
+            reason: self
+                .reason
+                .map(|reason| format!("refresh failed, earlier statements kept: {reason}")),
+            request_state: self.request_state,
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::broker::TestBroker;
 use crate::helpers::{
-    TestApp, TestWorker, spawn_app_with_kafka, spawn_worker, test_kafka_settings,
+    ADMIN_TOKEN, TestApp, TestWorker, spawn_app_with_kafka, spawn_worker, test_kafka_settings,
     test_worker_settings,
 };
 use crate::subscriptions::{StatusSubscription, wait_for_result_listener};
@@ -405,6 +405,73 @@ async fn the_same_request_delivered_twice_stores_one_set_of_rows() {
         pipeline.upstream.hits(APPLE_FACTS_PATH).len(),
         1,
         "a handled request is not fetched again"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_refresh_keeps_the_company_ready_with_its_statements() {
+    let pipeline = Pipeline::start().await;
+    let _worker = pipeline.worker();
+    pipeline.company("AAPL").await;
+    pipeline.wait_for("AAPL", "READY").await;
+    let stored = pipeline.row_counts("AAPL").await;
+    wait_for_result_listener(&pipeline.app, &pipeline.kafka).await;
+    let mut subscription = StatusSubscription::open(&pipeline.app, "AAPL").await;
+
+    pipeline.upstream.fail(
+        APPLE_FACTS_PATH,
+        [Fault::Body("<html>Service temporarily moved</html>")],
+    );
+    let refreshed: Value = pipeline
+        .app
+        .client
+        .post(format!("{}/graphql", pipeline.app.address))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({ "query": "mutation { refreshCompany(symbol: \"AAPL\") { status } }" }))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(
+        refreshed["data"]["refreshCompany"]["status"], "READY",
+        "{refreshed}"
+    );
+
+    let deadline = Instant::now() + TIMEOUT;
+    let company = loop {
+        let company = pipeline.company("AAPL").await;
+        if company["registration"]["state"] == "FAILED" {
+            break company;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the refresh never failed: {company}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(company["status"], "READY", "{company}");
+    assert!(company["statusReason"].is_null(), "{company}");
+    let error = company["registration"]["lastError"]
+        .as_str()
+        .expect("lastError");
+    assert!(error.contains("unusable companyfacts document"), "{error}");
+    assert_eq!(company["incomeStatements"][0]["revenue"], "383285000000");
+    assert_eq!(pipeline.row_counts("AAPL").await, stored);
+
+    // Subscribers hear that the refresh failed, and that the company is still READY.
+    let event = loop {
+        let event = subscription.next(TIMEOUT).await.expect("a status event");
+        if !event["statusReason"].is_null() {
+            break event;
+        }
+    };
+    assert_eq!(event["status"], "READY", "{event}");
+    let reason = event["statusReason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("refresh failed, earlier statements kept"),
+        "{reason}"
     );
 }
 
