@@ -6,6 +6,7 @@ use async_graphql::{Context, ResultExt, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt, stream};
 use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use super::ApiError;
 use crate::db::Db;
@@ -50,31 +51,36 @@ impl Subscription {
         symbol: String,
     ) -> async_graphql::Result<impl Stream<Item = CompanyStatusEvent> + use<>> {
         let symbol = Symbol::parse(&symbol).map_err(ApiError::from).extend()?;
+        let db = ctx.data::<Db>()?.clone();
         // Subscribe before reading, so nothing falls between the read and the first event.
         let events = BroadcastStream::new(ctx.data::<StatusFeed>()?.subscribe());
-        let mut conn = ctx
-            .data::<Db>()?
-            .conn()
-            .await
-            .map_err(ApiError::from)
-            .extend()?;
-        let current = companies::by_symbols(&mut conn, std::slice::from_ref(&symbol))
-            .await
-            .map_err(ApiError::from)
-            .extend()?
-            .into_iter()
-            .next()
-            .map(|record| CompanyStatusEvent {
-                symbol: symbol.to_string(),
-                status: record.status,
-                status_reason: record.status_reason,
-                at: record.updated_at.and_utc(),
-            });
+        let current = stored_status(&db, &symbol).await.extend()?;
         let changes = events.filter_map(move |event| {
-            // A lagging subscriber skips the events it missed (`Err(Lagged)`).
-            let event = event.ok().filter(|event| event.symbol == symbol);
-            async move { event.map(CompanyStatusEvent::from) }
+            let (db, symbol) = (db.clone(), symbol.clone());
+            async move {
+                match event {
+                    Ok(event) => (event.symbol == symbol).then(|| event.into()),
+                    // This subscriber fell behind and missed events, perhaps its company's:
+                    // the stored status stands in for them.
+                    Err(BroadcastStreamRecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, %symbol, "status subscriber lagged; re-reading");
+                        stored_status(&db, &symbol).await.ok().flatten()
+                    }
+                }
+            }
         });
         Ok(stream::iter(current).chain(changes))
     }
+}
+
+/// The company's status as stored, if it is stored.
+async fn stored_status(db: &Db, symbol: &Symbol) -> Result<Option<CompanyStatusEvent>, ApiError> {
+    let mut conn = db.conn().await?;
+    let stored = companies::by_symbols(&mut conn, std::slice::from_ref(symbol)).await?;
+    Ok(stored.into_iter().next().map(|record| CompanyStatusEvent {
+        symbol: symbol.to_string(),
+        status: record.status,
+        status_reason: record.status_reason,
+        at: record.updated_at.and_utc(),
+    }))
 }

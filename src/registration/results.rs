@@ -17,8 +17,8 @@ use crate::db::{Db, companies};
 use crate::domain::{CompanyStatus, Symbol};
 use crate::kafka::{self, ResultMessage};
 
-/// Events kept for subscribers that fall behind; a slower one skips ahead (it then still
-/// has the latest status of its company from the next event).
+/// Events kept for subscribers that fall behind; a slower one skips ahead and re-reads its
+/// company's stored status instead (see `graphql::subscription`).
 const FEED_CAPACITY: usize = 1024;
 
 /// A company's status changed.
