@@ -2,7 +2,7 @@
 //! company's statements by kind, and whole query responses that only read `READY` companies.
 //! Statements change only when a company is re-ingested, so an entry lives until that
 //! company's result event (see `registration::results`) or, as a backstop when events are off
-//! or missed, until `CACHE_TTL_SECS` passes. Companies in any other status are always read
+//! or missed, until `CACHE_TTL_SECS` passes. Company rows in any other status are always read
 //! from MySQL, so a `PENDING` company is seen turning `READY`.
 //!
 //! A response is cached under its exact request (query text, operation name, variables) with
@@ -110,7 +110,9 @@ impl CachedKind for CashFlowItems {
 
 impl ReadCache {
     pub fn new(settings: &CacheSettings) -> Self {
-        let ttl = Duration::from_secs(settings.ttl_secs);
+        // A response may be built from rows and statements just before they expire, then
+        // live on by itself: each layer gets half the TTL, so nothing served is older.
+        let ttl = Duration::from_secs(settings.ttl_secs) / 2;
         fn statements<S: Send + Sync + 'static>(
             max: u64,
             ttl: Duration,

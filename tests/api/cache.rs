@@ -66,7 +66,7 @@ async fn a_result_event_drops_the_company_from_the_cache() {
 
 #[tokio::test]
 async fn without_events_cached_statements_expire_after_the_ttl() {
-    let app = spawn_app_with_cache_ttl(1).await;
+    let app = spawn_app_with_cache_ttl(4).await;
     seeded(&app).await;
 
     change_revenue_in_mysql(&app).await;
@@ -75,7 +75,7 @@ async fn without_events_cached_statements_expire_after_the_ttl() {
         "2023000000.25",
         "served from the cache"
     );
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    tokio::time::sleep(Duration::from_millis(4_500)).await;
     assert_eq!(revenue(&app).await, "1");
 }
 
