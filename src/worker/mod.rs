@@ -34,6 +34,10 @@ pub enum WorkerError {
     Kafka(#[from] KafkaError),
     #[error("cannot encode message: {0}")]
     Encode(#[from] serde_json::Error),
+    #[error(
+        "DATABASE_POOL_SIZE must be at least 2 for the worker: one connection holds the company's ingestion lock while another writes"
+    )]
+    PoolTooSmall,
 }
 
 impl From<diesel::result::Error> for WorkerError {
@@ -62,6 +66,9 @@ impl Worker {
     /// Checks the configuration (a provider missing its settings refuses to start) and
     /// connects lazily: nothing is contacted until `run`.
     pub fn build(settings: WorkerSettings) -> Result<Self, WorkerError> {
+        if settings.database.pool_size < 2 {
+            return Err(WorkerError::PoolTooSmall);
+        }
         let provider = providers::from_settings(&settings.provider)?;
         Ok(Self {
             db: Db::new(&settings.database)?,

@@ -188,3 +188,22 @@ fn the_live_sec_worker_refuses_to_start_without_a_user_agent() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("SEC_USER_AGENT is required"), "{stderr}");
 }
+
+#[test]
+fn the_worker_refuses_a_pool_too_small_to_hold_its_lock_and_write() {
+    let output = finstage()
+        .arg("worker")
+        .env("PROVIDER", "sec-dir")
+        .env("SEC_DIR", "tests/fixtures/sec")
+        .env("DATABASE_POOL_SIZE", "1")
+        .env("DATABASE_URL", "mysql://root@127.0.0.1:1/none")
+        .output()
+        .expect("run finstage worker");
+
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("DATABASE_POOL_SIZE must be at least 2"),
+        "{stderr}"
+    );
+}
