@@ -1,6 +1,7 @@
-//! Provider calls with retries: transient failures (timeouts, 429, 5xx) are retried with
-//! exponential backoff and jitter, waiting at least as long as the provider's `Retry-After`;
-//! each failed attempt is recorded on the registration request.
+//! Provider calls with retries: transient failures (timeouts, HTTP 408/429/5xx, and the
+//! 401/402/403 refusals of a throttled or unpaid account) are retried with exponential
+//! backoff and jitter, waiting at least as long as the provider's `Retry-After`; each failed
+//! attempt is recorded on the registration request.
 
 use std::time::Duration;
 

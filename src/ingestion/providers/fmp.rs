@@ -390,19 +390,24 @@ fn parse_decimal(text: &str) -> Option<Decimal> {
 
 /// The rows of an answer. FMP answers `[]` for a symbol it does not know, and an object such
 /// as `{"Error Message": "Invalid API KEY. …"}` when it refuses (bad key, endpoint not in the
-/// plan); neither is worth retrying.
+/// plan). A refusal is a condition of the operator's account, not of this company, so it
+/// is transient, like the same refusal sent as HTTP 401/403 (see `http::get_text`): retried,
+/// then dead-lettered for replay once the account is fixed, instead of failing the company.
 fn rows<'a>(json: &'a str, what: &str) -> Result<Vec<Row<'a>>, ProviderError> {
     #[derive(Deserialize)]
     struct Refusal {
         #[serde(rename = "Error Message")]
         message: String,
     }
-    serde_json::from_str(json).map_err(|error| {
-        let reason = match serde_json::from_str::<Refusal>(json) {
-            Ok(refusal) => format!("FMP refused: {}", shorten(&refusal.message)),
-            Err(_) => format!("not a list of rows ({error}): {}", shorten(json)),
-        };
-        ProviderError::Invalid(format!("{what}: {reason}"))
+    serde_json::from_str(json).map_err(|error| match serde_json::from_str::<Refusal>(json) {
+        Ok(refusal) => ProviderError::transient(format!(
+            "{what}: FMP refused: {}",
+            shorten(&refusal.message)
+        )),
+        Err(_) => ProviderError::Invalid(format!(
+            "{what}: not a list of rows ({error}): {}",
+            shorten(json)
+        )),
     })
 }
 
@@ -585,6 +590,10 @@ fn statement<Items: Default>(
     Ok(Some(Statement { period, items }))
 }
 
+/// EDGAR's filings start in the 1990s; anything far outside is a corrupt row, and keeping
+/// years in range keeps the arithmetic on them (the preceding year) from overflowing.
+const PLAUSIBLE_FISCAL_YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
 fn period_of(
     kind: Kind,
     row: &Row<'_>,
@@ -601,8 +610,9 @@ fn period_of(
     let unusable = |what: &str| format!("the row ending {period_end} has no {what}");
     let fiscal_year = row
         .text(&["fiscalYear", "calendarYear"])
-        .and_then(|year| year.trim().parse().ok())
-        .ok_or_else(|| unusable("fiscal year"))?;
+        .and_then(|year| year.trim().parse::<i32>().ok())
+        .filter(|year| PLAUSIBLE_FISCAL_YEARS.contains(year))
+        .ok_or_else(|| unusable("plausible fiscal year"))?;
     let accepted = row.text(&["acceptedDate"]);
     let filed_at = row
         .text(&["filingDate", "fillingDate"])
@@ -1075,15 +1085,15 @@ mod tests {
     }
 
     #[test]
-    fn refusals_and_garbage_are_invalid() {
+    fn refusals_are_transient_and_garbage_is_invalid() {
         let error = parse_profile(&aapl(), REFUSAL).unwrap_err();
         assert!(
-            matches!(&error, ProviderError::Invalid(r) if r.starts_with("FMP profile: FMP refused: Invalid API KEY")),
+            matches!(&error, ProviderError::Transient { reason, .. } if reason.starts_with("FMP profile: FMP refused: Invalid API KEY")),
             "{error:?}"
         );
         let error = stable(INCOME, REFUSAL, CASH_FLOW).unwrap_err();
         assert!(
-            matches!(&error, ProviderError::Invalid(r) if r.starts_with("FMP balance-sheet-statement (annual): FMP refused")),
+            matches!(&error, ProviderError::Transient { reason, .. } if reason.starts_with("FMP balance-sheet-statement (annual): FMP refused")),
             "{error:?}"
         );
         for garbage in [
@@ -1102,6 +1112,14 @@ mod tests {
         let error = stable(&text_figure, BALANCE, CASH_FLOW).unwrap_err();
         assert!(
             matches!(&error, ProviderError::Invalid(r) if r.contains("FY 2024 (ending 2024-09-28): `revenue` is not a number")),
+            "{error:?}"
+        );
+        let corrupt_year =
+            INCOME.replace(r#""fiscalYear": "2024""#, r#""fiscalYear": "-2147483648""#);
+        assert_ne!(corrupt_year, INCOME);
+        let error = stable(&corrupt_year, BALANCE, CASH_FLOW).unwrap_err();
+        assert!(
+            matches!(&error, ProviderError::Invalid(r) if r.contains("has no plausible fiscal year")),
             "{error:?}"
         );
         let error = stable(&INCOME.replace(r#""FY""#, r#""H1""#), "[]", "[]").unwrap_err();
@@ -1292,7 +1310,7 @@ mod tests {
         .await;
         let error = provider(&base_url).fetch(&aapl()).await.unwrap_err();
         assert!(
-            matches!(&error, ProviderError::Invalid(r) if r == "FMP profile: FMP refused: Invalid API KEY [FMP_API_KEY]."),
+            matches!(&error, ProviderError::Transient { reason, .. } if reason == "FMP profile: FMP refused: Invalid API KEY [FMP_API_KEY]."),
             "{error:?}"
         );
 

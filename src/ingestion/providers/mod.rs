@@ -32,7 +32,8 @@ pub enum ProviderError {
     /// The provider does not know the company: final, the company becomes `NOT_FOUND`.
     #[error("{0}")]
     NotFound(String),
-    /// Worth retrying: a timeout, a refused connection, HTTP 429 or 5xx. `retry_after` is the
+    /// Worth retrying: a timeout, a refused connection, HTTP 408, 429 or 5xx, or a refusal of
+    /// the operator's account (401/402/403, FMP's "Error Message"). `retry_after` is the
     /// provider's own `Retry-After`, when it sent one.
     #[error("{reason}")]
     Transient {
