@@ -130,7 +130,6 @@ pub struct CashFlowItems {
     pub free_cash_flow: Option<Money>,
 }
 
-/// The GraphQL `period` argument: full fiscal years or fiscal quarters.
 impl CashFlowItems {
     /// Sets `free_cash_flow` = operating cash flow − capital expenditure; `None` when either
     /// is unreported (or the difference does not fit a decimal, which no real filing reaches).
@@ -142,6 +141,7 @@ impl CashFlowItems {
     }
 }
 
+/// Which statements to return: full fiscal years or fiscal quarters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Enum)]
 #[graphql(name = "Period")]
 pub enum PeriodKind {
