@@ -5,9 +5,10 @@
 //! or missed, until `CACHE_TTL_SECS` passes. Company rows in any other status are always read
 //! from MySQL, so a `PENDING` company is seen turning `READY`.
 //!
-//! A response is cached under its exact request (query text, operation name, variables) with
-//! the companies it read (`ResponseDependencies`, filled by the resolvers); anything else a
-//! response might depend on (a registration, a search, a mutation) makes it uncacheable.
+//! A response is cached under its exact request (the bytes of a JSON POST body, or a GET's
+//! query string) with the companies it read (`ResponseDependencies`, filled by the
+//! resolvers); anything else a response might depend on (a registration, a search, a
+//! mutation) makes it uncacheable.
 //!
 //! A load that raced with an invalidation must not put its older rows back: every fill
 //! carries the generation it started in and is dropped if an invalidation happened since.
@@ -33,7 +34,7 @@ use crate::domain::{
 pub type CompanyStatements<S> = Arc<Vec<Statement<S>>>;
 
 pub struct ReadCache {
-    responses: Cache<String, CachedResponse>,
+    responses: Cache<Bytes, CachedResponse>,
     companies: Cache<Symbol, CompanyRecord>,
     income: Cache<i64, CompanyStatements<IncomeStatementItems>>,
     balance: Cache<i64, CompanyStatements<BalanceSheetItems>>,
@@ -129,7 +130,7 @@ impl ReadCache {
         let max = settings.max_statements;
         Self {
             responses: Cache::builder()
-                .weigher(|key: &String, response: &CachedResponse| {
+                .weigher(|key: &Bytes, response: &CachedResponse| {
                     u32::try_from(key.len() + response.body.len()).unwrap_or(u32::MAX)
                 })
                 .max_capacity(settings.max_response_bytes)
@@ -151,7 +152,7 @@ impl ReadCache {
         Generation(self.generation.load(Ordering::Acquire))
     }
 
-    pub fn response(&self, key: &str) -> Option<Bytes> {
+    pub fn response(&self, key: &[u8]) -> Option<Bytes> {
         self.responses.get(key).map(|response| response.body)
     }
 
@@ -160,7 +161,7 @@ impl ReadCache {
     pub fn fill_response(
         &self,
         computed_in: Generation,
-        key: String,
+        key: Bytes,
         body: Bytes,
         dependencies: &ResponseDependencies,
     ) {
@@ -281,18 +282,28 @@ mod tests {
         let apple = Symbol::parse("AAPL").unwrap();
         let ready = ResponseDependencies::default();
         ready.company(&apple, Some(CompanyStatus::Ready));
-        cache.fill_response(cache.generation(), "q1".into(), Bytes::from("a"), &ready);
-        assert_eq!(cache.response("q1"), Some(Bytes::from("a")));
+        cache.fill_response(
+            cache.generation(),
+            Bytes::from_static(b"q1"),
+            Bytes::from("a"),
+            &ready,
+        );
+        assert_eq!(cache.response(b"q1"), Some(Bytes::from("a")));
 
         let pending = ResponseDependencies::default();
         pending.company(&apple, Some(CompanyStatus::Ready));
         pending.company(&Symbol::parse("NEW").unwrap(), None);
-        cache.fill_response(cache.generation(), "q2".into(), Bytes::from("b"), &pending);
-        assert_eq!(cache.response("q2"), None);
+        cache.fill_response(
+            cache.generation(),
+            Bytes::from_static(b"q2"),
+            Bytes::from("b"),
+            &pending,
+        );
+        assert_eq!(cache.response(b"q2"), None);
 
         cache.invalidate(&Symbol::parse("MSFT").unwrap(), Some(1));
-        assert!(cache.response("q1").is_some(), "another company's event");
+        assert!(cache.response(b"q1").is_some(), "another company's event");
         cache.invalidate(&apple, Some(7));
-        assert_eq!(cache.response("q1"), None);
+        assert_eq!(cache.response(b"q1"), None);
     }
 }
