@@ -10,12 +10,18 @@
 //! resolvers); anything else a response might depend on (a registration, a search, a
 //! mutation) makes it uncacheable.
 //!
+//! Identical requests that miss at the same moment (a cold cache, or every dashboard
+//! re-asking right after a company's result event) are computed once: the first computes,
+//! the others wait for it and then read its cached answer (`ReadCache::turn`). If it was not
+//! cacheable, they go on to compute it themselves, together, so no one waits twice.
+//!
 //! A load that raced with an invalidation must not put its older rows back: every fill
 //! carries the generation it started in and is dropped if an invalidation happened since.
 //! An invalidation (remove, then count a new generation) holds `invalidating` exclusively;
 //! reading the generation and checking-then-inserting hold it shared, so neither can fall in
 //! the middle of an invalidation.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::Duration;
@@ -41,6 +47,43 @@ pub struct ReadCache {
     cash_flow: Cache<i64, CompanyStatements<CashFlowItems>>,
     generation: AtomicU64,
     invalidating: RwLock<()>,
+    /// Responses being computed, by key; the computing request holds the lock.
+    computing: Mutex<HashMap<Bytes, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// Whose turn it is to compute a response that is not cached.
+pub enum Turn<'a> {
+    /// Compute it; identical requests wait until this is dropped.
+    Compute(Computing<'a>),
+    /// Another request is computing it: `wait`, then look in the cache again.
+    Wait(Waiting),
+}
+
+pub struct Waiting(Arc<tokio::sync::Mutex<()>>);
+
+impl Waiting {
+    /// Returns once the request computing this response has finished.
+    pub async fn wait(self) {
+        drop(self.0.lock().await);
+    }
+}
+
+/// Held while a response is computed; dropping it (done, failed or cancelled) lets the
+/// requests waiting for the same response go on.
+pub struct Computing<'a> {
+    cache: &'a ReadCache,
+    key: Bytes,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Drop for Computing<'_> {
+    fn drop(&mut self) {
+        self.cache
+            .computing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.key);
+    }
 }
 
 #[derive(Clone)]
@@ -143,6 +186,7 @@ impl ReadCache {
             cash_flow: statements(max, ttl),
             generation: AtomicU64::new(0),
             invalidating: RwLock::new(()),
+            computing: Mutex::default(),
         }
     }
 
@@ -154,6 +198,29 @@ impl ReadCache {
 
     pub fn response(&self, key: &[u8]) -> Option<Bytes> {
         self.responses.get(key).map(|response| response.body)
+    }
+
+    /// Decides who computes the response under `key`, which was not cached: this request, or
+    /// the identical one already computing it.
+    pub fn turn(&self, key: &Bytes) -> Turn<'_> {
+        let mut computing = self
+            .computing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(turn) = computing.get(key) {
+            return Turn::Wait(Waiting(turn.clone()));
+        }
+        let turn = Arc::new(tokio::sync::Mutex::new(()));
+        let Ok(held) = turn.clone().try_lock_owned() else {
+            // Unreachable: nobody else has seen this new lock.
+            return Turn::Wait(Waiting(turn));
+        };
+        computing.insert(key.clone(), turn);
+        Turn::Compute(Computing {
+            cache: self,
+            key: key.clone(),
+            _turn: held,
+        })
     }
 
     /// Keeps a response if its resolvers found it cacheable and nothing was invalidated since

@@ -17,7 +17,7 @@ use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
 use super::AppState;
-use crate::cache::ResponseDependencies;
+use crate::cache::{ResponseDependencies, Turn};
 use crate::graphql::{Caller, with_loaders};
 
 pub async fn post(
@@ -99,13 +99,28 @@ pub(super) fn may_run(request: &async_graphql::Request, ty: OperationType) -> bo
 }
 
 /// Executes the request, and caches the answer under `key` (the request's exact bytes) when
-/// every resolver allowed that.
+/// every resolver allowed that. An identical request already being executed is waited for
+/// instead, and its answer served if it could be cached.
 async fn execute(
     state: &AppState,
     caller: Caller,
     key: Option<Bytes>,
     request: GraphQLRequest,
 ) -> Response {
+    let _computing = match &key {
+        Some(key) => match state.cache.turn(key) {
+            Turn::Compute(computing) => Some(computing),
+            Turn::Wait(waiting) => {
+                waiting.wait().await;
+                None
+            }
+        },
+        None => None,
+    };
+    // Another request may have cached the answer since this one first looked.
+    if let Some(cached) = key.as_deref().and_then(|key| state.cache.response(key)) {
+        return json(cached);
+    }
     let request = request.into_inner();
     let computed_in = state.cache.generation();
     let dependencies = Arc::new(ResponseDependencies::default());

@@ -104,3 +104,37 @@ async fn answers_showing_a_registration_are_not_cached() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn identical_requests_that_miss_together_are_computed_once() {
+    let app = spawn_app_with_cache_ttl(600).await;
+    let symbols: Vec<String> = (0..30).map(|i| format!("C{i:03}")).collect();
+    for symbol in &symbols {
+        app.seed_company(symbol, &synthetic(2019..=2023, &[FiscalPeriod::Fy]))
+            .await;
+    }
+    const QUERY: &str = "query ($s: [String!]!) { companies(symbols: $s) { symbol \
+        incomeStatements { revenue } balanceSheets { totalAssets } cashFlowStatements { freeCashFlow } } }";
+    let sql_for = async |symbols: &[String], concurrent: usize| {
+        let before = app.db.queries_executed();
+        let answers = futures_util::future::join_all(
+            (0..concurrent).map(|_| app.graphql(QUERY, json!({ "s": symbols }))),
+        )
+        .await;
+        for answer in &answers {
+            assert_eq!(answer, &answers[0]);
+            assert!(answer.get("errors").is_none(), "{answer}");
+        }
+        app.db.queries_executed() - before
+    };
+    // Warm the pool, then measure one cold request, then many identical cold ones.
+    sql_for(&symbols[20..], 1).await;
+    let alone = sql_for(&symbols[10..20], 1).await;
+    let together = sql_for(&symbols[..10], 16).await;
+
+    assert!(alone > 0);
+    assert_eq!(
+        together, alone,
+        "16 identical requests cost one request's SQL"
+    );
+}
