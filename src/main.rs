@@ -1,9 +1,9 @@
 use clap::Parser;
 use finstage::{cli::Cli, telemetry};
 
-// jemalloc, because under the gateway's many short-lived response trees glibc's malloc held
-// more memory and ran slower: `scripts/bench` measured (a) 30k → 42k requests/s and the
-// 100-company scenario's peak RSS 109 → 100 MB (one run each, on the 2-core dev machine).
+// jemalloc, because glibc's malloc was slower under the gateway's many short-lived response
+// trees: `scripts/bench` scenario (a) went from 28–30k to 39–42k requests/s (two runs each,
+// on the 2-core dev machine).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
