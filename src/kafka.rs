@@ -38,7 +38,7 @@ pub struct RegistrationMessage {
 #[serde(rename_all = "camelCase")]
 pub struct ResultMessage {
     pub symbol: String,
-    /// True when the company is `READY`.
+    /// True when this ingestion stored the company (a failed refresh is `READY` but false).
     pub success: bool,
     pub status: CompanyStatus,
     pub reason: Option<String>,

@@ -124,7 +124,12 @@ impl Worker {
             if let Some(company) = company.first().filter(|c| c.status.is_final()) {
                 let outcome = Outcome {
                     status: company.status,
-                    reason: company.status_reason.clone(),
+                    // A failed refresh left the company READY, with the reason on the
+                    // request only (a successful ingestion clears it).
+                    reason: company
+                        .status_reason
+                        .clone()
+                        .or_else(|| request.last_error.clone()),
                     request_state: request.state,
                 };
                 self.publish_result(symbol, Some(request), &outcome, request.attempts as u32)

@@ -473,6 +473,26 @@ async fn a_failed_refresh_keeps_the_company_ready_with_its_statements() {
         reason.starts_with("refresh failed, earlier statements kept"),
         "{reason}"
     );
+
+    // A redelivery of the refresh request announces the same failure again, not a success.
+    let refresh_request = {
+        let mut conn = pipeline.app.conn().await;
+        registrations::by_symbols(&mut conn, &[Symbol::parse("AAPL").unwrap()])
+            .await
+            .unwrap()
+            .remove(0)
+    };
+    assert_eq!(refresh_request.state, RegistrationState::Failed);
+    let duplicate = json!({ "symbol": "AAPL", "requestId": refresh_request.id.to_string() });
+    pipeline
+        .send_request("AAPL", duplicate.to_string().as_bytes())
+        .await;
+    let again = subscription
+        .next(TIMEOUT)
+        .await
+        .expect("the republished result");
+    assert_eq!(again["status"], "READY", "{again}");
+    assert_eq!(again["statusReason"], event["statusReason"], "{again}");
 }
 
 #[tokio::test]
