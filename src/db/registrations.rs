@@ -100,22 +100,25 @@ pub async fn claim_unpublished(
 /// (`IN_PROGRESS`) or finished it before the acknowledgement arrived here: only requests
 /// still `QUEUED` move to `PUBLISHED`, so a later state is never overwritten.
 pub async fn mark_published(conn: &mut AsyncMysqlConnection, ids: &[i64]) -> QueryResult<usize> {
-    let published = diesel::update(requests::table.filter(requests::id.eq_any(ids)))
-        .set((
-            requests::published_at.eq(Some(chrono::Utc::now().naive_utc())),
-            requests::lease_expires_at.eq(None::<NaiveDateTime>),
-        ))
+    conn.transaction(async |conn| {
+        let published = diesel::update(requests::table.filter(requests::id.eq_any(ids)))
+            .set((
+                requests::published_at.eq(Some(chrono::Utc::now().naive_utc())),
+                requests::lease_expires_at.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)
+            .await?;
+        diesel::update(
+            requests::table
+                .filter(requests::id.eq_any(ids))
+                .filter(requests::state.eq(RegistrationState::Queued)),
+        )
+        .set(requests::state.eq(RegistrationState::Published))
         .execute(conn)
         .await?;
-    diesel::update(
-        requests::table
-            .filter(requests::id.eq_any(ids))
-            .filter(requests::state.eq(RegistrationState::Queued)),
-    )
-    .set(requests::state.eq(RegistrationState::Published))
-    .execute(conn)
-    .await?;
-    Ok(published)
+        Ok(published)
+    })
+    .await
 }
 
 /// Ends the lease of requests that could not be published, so the next round retries them.
