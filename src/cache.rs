@@ -40,7 +40,7 @@ use crate::domain::{
 pub type CompanyStatements<S> = Arc<Vec<Statement<S>>>;
 
 pub struct ReadCache {
-    responses: Cache<Bytes, CachedResponse>,
+    responses: Cache<RequestKey, CachedResponse>,
     companies: Cache<Symbol, CompanyRecord>,
     income: Cache<i64, CompanyStatements<IncomeStatementItems>>,
     balance: Cache<i64, CompanyStatements<BalanceSheetItems>>,
@@ -48,7 +48,24 @@ pub struct ReadCache {
     generation: AtomicU64,
     invalidating: RwLock<()>,
     /// Responses being computed, by key; the computing request holds the lock.
-    computing: Mutex<HashMap<Bytes, Arc<tokio::sync::Mutex<()>>>>,
+    computing: Mutex<HashMap<RequestKey, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// A request exactly as it came, which is what a cached response is filed under.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RequestKey {
+    /// The body of a JSON `POST`.
+    Post(Bytes),
+    /// The query string of a `GET`.
+    Get(Bytes),
+}
+
+impl RequestKey {
+    fn len(&self) -> usize {
+        match self {
+            Self::Post(bytes) | Self::Get(bytes) => bytes.len(),
+        }
+    }
 }
 
 /// Whose turn it is to compute a response that is not cached.
@@ -72,7 +89,7 @@ impl Waiting {
 /// requests waiting for the same response go on.
 pub struct Computing<'a> {
     cache: &'a ReadCache,
-    key: Bytes,
+    key: RequestKey,
     _turn: tokio::sync::OwnedMutexGuard<()>,
 }
 
@@ -173,7 +190,7 @@ impl ReadCache {
         let max = settings.max_statements;
         Self {
             responses: Cache::builder()
-                .weigher(|key: &Bytes, response: &CachedResponse| {
+                .weigher(|key: &RequestKey, response: &CachedResponse| {
                     u32::try_from(key.len() + response.body.len()).unwrap_or(u32::MAX)
                 })
                 .max_capacity(settings.max_response_bytes)
@@ -196,13 +213,13 @@ impl ReadCache {
         Generation(self.generation.load(Ordering::Acquire))
     }
 
-    pub fn response(&self, key: &[u8]) -> Option<Bytes> {
+    pub fn response(&self, key: &RequestKey) -> Option<Bytes> {
         self.responses.get(key).map(|response| response.body)
     }
 
     /// Decides who computes the response under `key`, which was not cached: this request, or
     /// the identical one already computing it.
-    pub fn turn(&self, key: &Bytes) -> Turn<'_> {
+    pub fn turn(&self, key: &RequestKey) -> Turn<'_> {
         let mut computing = self
             .computing
             .lock()
@@ -228,7 +245,7 @@ impl ReadCache {
     pub fn fill_response(
         &self,
         computed_in: Generation,
-        key: Bytes,
+        key: RequestKey,
         body: Bytes,
         dependencies: &ResponseDependencies,
     ) {
@@ -346,31 +363,52 @@ mod tests {
     #[test]
     fn responses_are_kept_only_when_every_company_read_is_ready() {
         let cache = cache();
+        let q1 = RequestKey::Post(Bytes::from_static(b"q1"));
+        let q2 = RequestKey::Post(Bytes::from_static(b"q2"));
         let apple = Symbol::parse("AAPL").unwrap();
         let ready = ResponseDependencies::default();
         ready.company(&apple, Some(CompanyStatus::Ready));
-        cache.fill_response(
-            cache.generation(),
-            Bytes::from_static(b"q1"),
-            Bytes::from("a"),
-            &ready,
-        );
-        assert_eq!(cache.response(b"q1"), Some(Bytes::from("a")));
+        cache.fill_response(cache.generation(), q1.clone(), Bytes::from("a"), &ready);
+        assert_eq!(cache.response(&q1), Some(Bytes::from("a")));
+        let same_bytes_by_get = RequestKey::Get(Bytes::from_static(b"q1"));
+        assert_eq!(cache.response(&same_bytes_by_get), None);
 
         let pending = ResponseDependencies::default();
         pending.company(&apple, Some(CompanyStatus::Ready));
         pending.company(&Symbol::parse("NEW").unwrap(), None);
-        cache.fill_response(
-            cache.generation(),
-            Bytes::from_static(b"q2"),
-            Bytes::from("b"),
-            &pending,
-        );
-        assert_eq!(cache.response(b"q2"), None);
+        cache.fill_response(cache.generation(), q2.clone(), Bytes::from("b"), &pending);
+        assert_eq!(cache.response(&q2), None);
 
         cache.invalidate(&Symbol::parse("MSFT").unwrap(), Some(1));
-        assert!(cache.response(b"q1").is_some(), "another company's event");
+        assert!(cache.response(&q1).is_some(), "another company's event");
         cache.invalidate(&apple, Some(7));
-        assert_eq!(cache.response(b"q1"), None);
+        assert_eq!(cache.response(&q1), None);
+    }
+
+    #[tokio::test]
+    async fn one_request_computes_and_identical_ones_wait_for_it() {
+        let cache = cache();
+        let key = RequestKey::Post(Bytes::from_static(b"q"));
+        let Turn::Compute(computing) = cache.turn(&key) else {
+            panic!("the first request computes");
+        };
+        let Turn::Wait(waiting) = cache.turn(&key) else {
+            panic!("an identical request waits");
+        };
+        let other = RequestKey::Post(Bytes::from_static(b"other"));
+        assert!(
+            matches!(cache.turn(&other), Turn::Compute(_)),
+            "another request does not wait"
+        );
+
+        let waited = tokio::spawn(waiting.wait());
+        tokio::task::yield_now().await;
+        assert!(!waited.is_finished(), "waits while the first computes");
+        drop(computing);
+        waited.await.unwrap();
+        assert!(
+            matches!(cache.turn(&key), Turn::Compute(_)),
+            "nothing left behind"
+        );
     }
 }

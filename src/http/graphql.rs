@@ -17,7 +17,7 @@ use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
 use super::AppState;
-use crate::cache::{ResponseDependencies, Turn};
+use crate::cache::{RequestKey, ResponseDependencies, Turn};
 use crate::graphql::{Caller, with_loaders};
 
 pub async fn post(
@@ -28,8 +28,8 @@ pub async fn post(
 ) -> Response {
     // Dashboards send the same JSON bodies again and again: look those up before parsing
     // anything. Other content types (multipart) are executed without the response cache.
-    let key = is_json(&headers).then(|| body.clone());
-    if let Some(cached) = key.as_deref().and_then(|key| state.cache.response(key)) {
+    let key = is_json(&headers).then(|| RequestKey::Post(body.clone()));
+    if let Some(cached) = key.as_ref().and_then(|key| state.cache.response(key)) {
         return json(cached);
     }
     let caller = caller(&state, peer, &headers);
@@ -37,6 +37,10 @@ pub async fn post(
     *request.method_mut() = Method::POST;
     *request.headers_mut() = headers;
     match GraphQLRequest::<_>::from_request(request, &state).await {
+        // A mutation is never cached, and identical ones must not wait for each other.
+        Ok(request) if may_run(&request.0, OperationType::Mutation) => {
+            execute(&state, caller, None, request).await
+        }
         Ok(request) => execute(&state, caller, key, request).await,
         Err(rejection) => rejection.into_response(),
     }
@@ -60,8 +64,8 @@ pub async fn get(
     let key = request
         .uri()
         .query()
-        .map(|query| Bytes::from(format!("GET {query}")));
-    if let Some(cached) = key.as_deref().and_then(|key| state.cache.response(key)) {
+        .map(|query| RequestKey::Get(Bytes::copy_from_slice(query.as_bytes())));
+    if let Some(cached) = key.as_ref().and_then(|key| state.cache.response(key)) {
         return json(cached);
     }
     let caller = caller(&state, peer, request.headers());
@@ -104,7 +108,7 @@ pub(super) fn may_run(request: &async_graphql::Request, ty: OperationType) -> bo
 async fn execute(
     state: &AppState,
     caller: Caller,
-    key: Option<Bytes>,
+    key: Option<RequestKey>,
     request: GraphQLRequest,
 ) -> Response {
     let _computing = match &key {
@@ -118,7 +122,7 @@ async fn execute(
         None => None,
     };
     // Another request may have cached the answer since this one first looked.
-    if let Some(cached) = key.as_deref().and_then(|key| state.cache.response(key)) {
+    if let Some(cached) = key.as_ref().and_then(|key| state.cache.response(key)) {
         return json(cached);
     }
     let request = request.into_inner();
