@@ -228,6 +228,24 @@ impl TestApp {
         body
     }
 
+    /// Sends `refreshCompany(symbol)`, with `token` as the bearer token if given.
+    pub async fn refresh_company(&self, symbol: &str, token: Option<&str>) -> Value {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": format!("mutation {{ refreshCompany(symbol: \"{symbol}\") {{ status registration {{ state }} }} }}") }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request
+            .send()
+            .await
+            .expect("POST")
+            .json()
+            .await
+            .expect("JSON")
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.address))

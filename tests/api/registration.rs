@@ -130,43 +130,26 @@ async fn request_registration_is_idempotent() {
     assert_eq!(code(&invalid), "BAD_USER_INPUT");
 }
 
-async fn refresh(app: &TestApp, symbol: &str, token: Option<&str>) -> Value {
-    let mut request = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .json(&json!({ "query": format!("mutation {{ refreshCompany(symbol: \"{symbol}\") {{ status registration {{ state }} }} }}") }));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request
-        .send()
-        .await
-        .expect("POST")
-        .json()
-        .await
-        .expect("JSON")
-}
-
 #[tokio::test]
 async fn refresh_company_needs_the_admin_token_and_a_stored_company() {
     let app = spawn_app().await;
     app.seed_company("AAPL", &synthetic(2023..=2023, &[FiscalPeriod::Fy]))
         .await;
 
-    assert_eq!(code(&refresh(&app, "AAPL", None).await), "FORBIDDEN");
+    assert_eq!(code(&app.refresh_company("AAPL", None).await), "FORBIDDEN");
     assert_eq!(
-        code(&refresh(&app, "AAPL", Some("wrong-token")).await),
+        code(&app.refresh_company("AAPL", Some("wrong-token")).await),
         "FORBIDDEN"
     );
     assert!(requests_for(&app, "AAPL").await.is_empty());
 
-    let body = refresh(&app, "AAPL", Some(ADMIN_TOKEN)).await;
+    let body = app.refresh_company("AAPL", Some(ADMIN_TOKEN)).await;
     assert!(body.get("errors").is_none(), "{body}");
     assert_eq!(
         body["data"]["refreshCompany"],
         json!({ "status": "READY", "registration": { "state": "QUEUED" } })
     );
-    refresh(&app, "AAPL", Some(ADMIN_TOKEN)).await;
+    app.refresh_company("AAPL", Some(ADMIN_TOKEN)).await;
     assert_eq!(
         requests_for(&app, "AAPL").await.len(),
         1,
@@ -174,7 +157,7 @@ async fn refresh_company_needs_the_admin_token_and_a_stored_company() {
     );
 
     assert_eq!(
-        code(&refresh(&app, "MSFT", Some(ADMIN_TOKEN)).await),
+        code(&app.refresh_company("MSFT", Some(ADMIN_TOKEN)).await),
         "NOT_FOUND"
     );
 }

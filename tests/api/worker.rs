@@ -123,6 +123,15 @@ impl Pipeline {
         (income, balance, cash_flow)
     }
 
+    /// The symbol's newest registration request.
+    async fn latest_request(&self, symbol: &str) -> registrations::RegistrationRecord {
+        let mut conn = self.app.conn().await;
+        registrations::by_symbols(&mut conn, &[Symbol::parse(symbol).unwrap()])
+            .await
+            .unwrap()
+            .remove(0)
+    }
+
     /// Publishes a raw message to the request topic, as another service would.
     async fn send_request(&self, key: &str, payload: &[u8]) {
         kafka::ensure_topics(&self.kafka).await.expect("topics");
@@ -382,13 +391,7 @@ async fn the_same_request_delivered_twice_stores_one_set_of_rows() {
     pipeline.wait_for("AAPL", "READY").await;
     let stored = pipeline.row_counts("AAPL").await;
     assert_eq!(stored, apple_row_counts());
-    let request = {
-        let mut conn = pipeline.app.conn().await;
-        registrations::by_symbols(&mut conn, &[Symbol::parse("AAPL").unwrap()])
-            .await
-            .unwrap()
-            .remove(0)
-    };
+    let request = pipeline.latest_request("AAPL").await;
     assert_eq!(request.state, RegistrationState::Completed);
 
     // Redeliver the relay's message, as Kafka may after a rebalance.
@@ -422,18 +425,10 @@ async fn a_failed_refresh_keeps_the_company_ready_with_its_statements() {
         APPLE_FACTS_PATH,
         [Fault::Body("<html>Service temporarily moved</html>")],
     );
-    let refreshed: Value = pipeline
+    let refreshed = pipeline
         .app
-        .client
-        .post(format!("{}/graphql", pipeline.app.address))
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&json!({ "query": "mutation { refreshCompany(symbol: \"AAPL\") { status } }" }))
-        .send()
-        .await
-        .expect("POST")
-        .json()
-        .await
-        .expect("JSON");
+        .refresh_company("AAPL", Some(ADMIN_TOKEN))
+        .await;
     assert_eq!(
         refreshed["data"]["refreshCompany"]["status"], "READY",
         "{refreshed}"
@@ -475,13 +470,7 @@ async fn a_failed_refresh_keeps_the_company_ready_with_its_statements() {
     );
 
     // A redelivery of the refresh request announces the same failure again, not a success.
-    let refresh_request = {
-        let mut conn = pipeline.app.conn().await;
-        registrations::by_symbols(&mut conn, &[Symbol::parse("AAPL").unwrap()])
-            .await
-            .unwrap()
-            .remove(0)
-    };
+    let refresh_request = pipeline.latest_request("AAPL").await;
     assert_eq!(refresh_request.state, RegistrationState::Failed);
     let duplicate = json!({ "symbol": "AAPL", "requestId": refresh_request.id.to_string() });
     pipeline
