@@ -141,6 +141,13 @@ impl Pipeline {
             .expect("publish request");
     }
 
+    /// Publishes the relay's message for `request` once more, as Kafka may after a rebalance.
+    async fn redeliver(&self, request: &registrations::RegistrationRecord) {
+        let message = json!({ "symbol": request.symbol, "requestId": request.id.to_string() });
+        self.send_request(&request.symbol, message.to_string().as_bytes())
+            .await;
+    }
+
     /// Reads the dead-letter topic from the start: (payload, headers) of `count` messages.
     async fn dead_letters(&self, count: usize) -> Vec<(String, Vec<(String, String)>)> {
         let consumer: StreamConsumer = ClientConfig::new()
@@ -395,10 +402,7 @@ async fn the_same_request_delivered_twice_stores_one_set_of_rows() {
     assert_eq!(request.state, RegistrationState::Completed);
 
     // Redeliver the relay's message, as Kafka may after a rebalance.
-    let duplicate = json!({ "symbol": "AAPL", "requestId": request.id.to_string() });
-    pipeline
-        .send_request("AAPL", duplicate.to_string().as_bytes())
-        .await;
+    pipeline.redeliver(&request).await;
     // A later message proves the worker got past the duplicate.
     pipeline.send_request("SNOW", br#"{"symbol":"SNOW"}"#).await;
     pipeline.wait_for("SNOW", "READY").await;
@@ -472,10 +476,7 @@ async fn a_failed_refresh_keeps_the_company_ready_with_its_statements() {
     // A redelivery of the refresh request announces the same failure again, not a success.
     let refresh_request = pipeline.latest_request("AAPL").await;
     assert_eq!(refresh_request.state, RegistrationState::Failed);
-    let duplicate = json!({ "symbol": "AAPL", "requestId": refresh_request.id.to_string() });
-    pipeline
-        .send_request("AAPL", duplicate.to_string().as_bytes())
-        .await;
+    pipeline.redeliver(&refresh_request).await;
     let again = subscription
         .next(TIMEOUT)
         .await
