@@ -5,6 +5,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use finstage::domain::{FiscalPeriod, Money, Statement};
+
+use crate::helpers::money;
 use finstage::ingestion::normalize::{NormalizedCompany, normalize};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -28,10 +30,6 @@ fn find<I>(statements: &[Statement<I>], year: i32, period: FiscalPeriod) -> &I {
         .items
 }
 
-fn money(text: &str) -> Option<Money> {
-    Some(Money(text.parse().expect("decimal")))
-}
-
 #[test]
 fn apple_fiscal_2023_matches_its_10k() {
     let apple = normalized("CIK0000320193");
@@ -52,6 +50,108 @@ fn apple_fiscal_2023_matches_its_10k() {
         .find(|s| s.period.fiscal_year == 2023 && s.period.fiscal_period == FiscalPeriod::Fy)
         .expect("FY2023");
     assert_eq!(fy2023.period.period_end.to_string(), "2023-09-30");
+}
+
+/// Fiscal 2024 figures of a company's 10-K, as reported in its companyfacts file.
+struct TenK {
+    fixture: &'static str,
+    name: &'static str,
+    period_start: &'static str,
+    period_end: &'static str,
+    revenue: &'static str,
+    net_income: &'static str,
+    eps_diluted: &'static str,
+    total_assets: &'static str,
+    operating_cash_flow: &'static str,
+    capital_expenditure: &'static str,
+    free_cash_flow: &'static str,
+}
+
+fn assert_matches_10k(k: &TenK) {
+    let company = normalized(k.fixture);
+    assert_eq!(company.info.name, k.name);
+    let statement = company
+        .income
+        .iter()
+        .find(|s| s.period.fiscal_year == 2024 && s.period.fiscal_period == FiscalPeriod::Fy)
+        .unwrap_or_else(|| panic!("{}: no FY2024", k.name));
+    assert_eq!(
+        statement
+            .period
+            .period_start
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some(k.period_start)
+    );
+    assert_eq!(statement.period.period_end.to_string(), k.period_end);
+    assert_eq!(statement.period.form, "10-K");
+    let income = &statement.items;
+    assert_eq!(income.revenue, money(k.revenue), "{}", k.name);
+    assert_eq!(income.net_income, money(k.net_income), "{}", k.name);
+    assert_eq!(income.eps_diluted, money(k.eps_diluted), "{}", k.name);
+    let balance = find(&company.balance, 2024, FiscalPeriod::Fy);
+    assert_eq!(balance.total_assets, money(k.total_assets), "{}", k.name);
+    let cash_flow = find(&company.cash_flow, 2024, FiscalPeriod::Fy);
+    assert_eq!(
+        cash_flow.operating_cash_flow,
+        money(k.operating_cash_flow),
+        "{}",
+        k.name
+    );
+    assert_eq!(
+        cash_flow.capital_expenditure,
+        money(k.capital_expenditure),
+        "{}",
+        k.name
+    );
+    assert_eq!(
+        cash_flow.free_cash_flow,
+        money(k.free_cash_flow),
+        "{}",
+        k.name
+    );
+}
+
+#[test]
+fn snowflake_fiscal_2024_matches_its_10k() {
+    // Snowflake's 10-K for the fiscal year ended January 31, 2024 (accession
+    // 0001640147-24-000101, filed 2024-03-26): revenue $2,806,489K, net loss attributable to
+    // Snowflake $(836,097)K, diluted EPS $(2.55), total assets $8,223,383K, operating cash
+    // flow $848,122K, purchases of property and equipment $35,086K.
+    assert_matches_10k(&TenK {
+        fixture: "CIK0001640147",
+        name: "SNOWFLAKE INC.",
+        period_start: "2023-02-01",
+        period_end: "2024-01-31",
+        revenue: "2806489000",
+        net_income: "-836097000",
+        eps_diluted: "-2.55",
+        total_assets: "8223383000",
+        operating_cash_flow: "848122000",
+        capital_expenditure: "35086000",
+        free_cash_flow: "813036000",
+    });
+}
+
+#[test]
+fn marvell_fiscal_2024_matches_its_10k() {
+    // Marvell's 10-K for the 53-week fiscal year ended February 3, 2024 (accession
+    // 0001835632-24-000009, filed 2024-03-13): net revenue $5,507.7M, net loss $(933.4)M,
+    // diluted EPS $(1.08), total assets $21,228.5M, operating cash flow $1,370.5M, purchases
+    // of property and equipment $336.3M.
+    assert_matches_10k(&TenK {
+        fixture: "CIK0001835632",
+        name: "MARVELL TECHNOLOGY, INC",
+        period_start: "2023-01-29",
+        period_end: "2024-02-03",
+        revenue: "5507700000",
+        net_income: "-933400000",
+        eps_diluted: "-1.08",
+        total_assets: "21228500000",
+        operating_cash_flow: "1370500000",
+        capital_expenditure: "336300000",
+        free_cash_flow: "1034200000",
+    });
 }
 
 #[test]
