@@ -21,7 +21,7 @@ const REQUESTS: usize = 400;
 fn settings(brokers: String) -> Result<ServeSettings, Error> {
     Ok(ServeSettings {
         database: DatabaseSettings {
-            url: SecretString::from(format!("{}/{DATABASE}", support::SERVER)),
+            url: SecretString::from(format!("{}/{DATABASE}", support::server())),
             pool_size: 8,
             timeout_secs: 5,
         },
@@ -90,6 +90,6 @@ async fn main() -> Result<(), Error> {
         "broker", "requests", "p50 ms", "p99 ms", "max ms"
     );
     measure("down", format!("127.0.0.1:{}", free_port()?), 'D').await?;
-    let broker = Broker::start().await?;
-    measure("up", broker.address.clone(), 'U').await
+    let broker = Broker::started().await;
+    measure("up", broker.brokers(), 'U').await
 }

@@ -28,9 +28,9 @@ const REQUESTS: usize = 60;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let url = fresh_database(DATABASE).await?;
-    let broker = Broker::start().await?;
+    let broker = Broker::started().await;
     let kafka = KafkaSettings {
-        brokers: broker.address.clone(),
+        brokers: broker.brokers(),
         request_topic: "bench.request".into(),
         result_topic: "bench.result".into(),
         dlq_topic: "bench.dlq".into(),

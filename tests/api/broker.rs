@@ -1,99 +1,69 @@
-//! A real Kafka-protocol broker per test: tansu with sqlite storage in a temporary directory,
-//! on a free port. `scripts/test` installs tansu and sets TANSU_BIN.
+//! Kafka from the tests' side: a tansu broker per test (tests/support/broker.rs) with topics
+//! of its own, and a consumer that reads a topic from the start.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use finstage::config::KafkaSettings;
 use finstage::kafka::RegistrationMessage;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::Message;
+use rdkafka::message::{Headers, Message};
+use serde_json::Value;
 
-pub struct TestBroker {
-    port: u16,
-    dir: tempfile::TempDir,
-    process: Option<Child>,
+pub use crate::support::broker::TestBroker;
+
+use crate::helpers::test_kafka_settings;
+
+/// Settings for `broker` with topics no other test uses.
+pub fn unique_kafka_settings(broker: &TestBroker) -> KafkaSettings {
+    test_kafka_settings(
+        &broker.brokers(),
+        &uuid::Uuid::new_v4().simple().to_string(),
+    )
 }
 
-impl TestBroker {
-    /// A broker address with nothing listening yet (a broker that is down).
-    pub fn reserve() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("free port")
-            .port();
-        Self {
-            port,
-            dir: tempfile::tempdir().expect("broker data directory"),
-            process: None,
-        }
+/// A started broker and settings with topics of their own.
+pub async fn started_broker() -> (TestBroker, KafkaSettings) {
+    let broker = TestBroker::started().await;
+    let kafka = unique_kafka_settings(&broker);
+    (broker, kafka)
+}
+
+/// One consumed message.
+#[derive(Debug)]
+pub struct Record {
+    pub key: String,
+    pub payload: Vec<u8>,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Record {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.payload).into_owned()
     }
 
-    pub async fn started() -> Self {
-        let mut broker = Self::reserve();
-        broker.start().await;
-        broker
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.payload)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 
-    pub fn brokers(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    /// Starts the broker and waits until it accepts connections.
-    pub async fn start(&mut self) {
-        let tansu = std::env::var("TANSU_BIN").unwrap_or_else(|_| "tansu".into());
-        let url = format!("tcp://127.0.0.1:{}", self.port);
-        let log = std::fs::File::create(self.dir.path().join("tansu.log")).expect("log file");
-        let child = Command::new(&tansu)
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-            ])
-            .args(["--storage-engine", "sqlite://tansu.db"])
-            .current_dir(self.dir.path())
-            .stdout(Stdio::from(log.try_clone().expect("log file")))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot run {tansu} (install it with scripts/tansu.sh): {e}")
-            });
-        self.process = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-            .await
-            .is_err()
-        {
-            assert!(
-                Instant::now() < deadline,
-                "tansu did not start on port {}",
-                self.port
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+    /// The value of header `key`; fails the test when it is missing.
+    pub fn header(&self, key: &str) -> &str {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("no {key} header in {:?}", self.headers))
     }
 }
 
-impl Drop for TestBroker {
-    fn drop(&mut self) {
-        if let Some(mut process) = self.process.take() {
-            let _ = process.kill();
-            let _ = process.wait();
-        }
-    }
-}
-
-/// Reads `topic` from the beginning until `count` messages arrived or `timeout` passed;
-/// returns (key, message) pairs.
-pub async fn consume(
+/// Reads `topic` from the beginning until `count` messages arrived or `timeout` passed.
+pub async fn consume_records(
     brokers: &str,
     topic: &str,
     count: usize,
     timeout: Duration,
-) -> Vec<(String, RegistrationMessage)> {
+) -> Vec<Record> {
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", format!("test-{}", uuid::Uuid::new_v4()))
@@ -103,21 +73,48 @@ pub async fn consume(
         .expect("consumer");
     consumer.subscribe(&[topic]).expect("subscribe");
     let mut received = Vec::new();
-    let deadline = Instant::now() + timeout;
-    while received.len() < count {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            break;
-        }
-        match tokio::time::timeout(left, consumer.recv()).await {
-            Ok(Ok(message)) => {
-                let key = String::from_utf8_lossy(message.key().unwrap_or_default()).into_owned();
-                let payload = message.payload().expect("payload");
-                received.push((key, serde_json::from_slice(payload).expect("JSON message")));
+    let reading = async {
+        while received.len() < count {
+            match consumer.recv().await {
+                Ok(message) => received.push(Record {
+                    key: String::from_utf8_lossy(message.key().unwrap_or_default()).into_owned(),
+                    payload: message.payload().unwrap_or_default().to_vec(),
+                    headers: message
+                        .headers()
+                        .map(|headers| {
+                            headers
+                                .iter()
+                                .map(|h| {
+                                    let value =
+                                        h.value.map(String::from_utf8_lossy).unwrap_or_default();
+                                    (h.key.to_owned(), value.into_owned())
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                }),
+                Err(error) => eprintln!("consumer: {error}"),
             }
-            Ok(Err(error)) => eprintln!("consumer: {error}"),
-            Err(_) => break,
         }
-    }
+    };
+    // Fewer than `count` when the time runs out: some tests show that no more come.
+    let _ = tokio::time::timeout(timeout, reading).await;
     received
+}
+
+/// Registration requests on `topic`, as (key, message) pairs; see `consume_records`.
+pub async fn consume(
+    brokers: &str,
+    topic: &str,
+    count: usize,
+    timeout: Duration,
+) -> Vec<(String, RegistrationMessage)> {
+    consume_records(brokers, topic, count, timeout)
+        .await
+        .into_iter()
+        .map(|record| {
+            let message = serde_json::from_slice(&record.payload).expect("JSON message");
+            (record.key, message)
+        })
+        .collect()
 }

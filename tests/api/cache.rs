@@ -1,16 +1,14 @@
 //! The read cache: it serves repeated reads without MySQL, and never serves a company's
 //! statements past that company's result event (or, without events, past the TTL).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use diesel_async::RunQueryDsl;
 use finstage::domain::FiscalPeriod;
 use serde_json::json;
 
-use crate::broker::TestBroker;
-use crate::helpers::{
-    TestApp, spawn_app_with_cache_ttl, spawn_app_with_kafka, synthetic, test_kafka_settings,
-};
+use crate::broker::started_broker;
+use crate::helpers::{ADMIN_TOKEN, TestApp, eventually, synthetic};
 use crate::subscriptions::{publish_ready_result, wait_for_result_listener};
 
 const REVENUE: &str = r#"{ company(symbol: "AAPL") { incomeStatements(last: 1) { revenue } } }"#;
@@ -39,12 +37,8 @@ async fn seeded(app: &TestApp) {
 
 #[tokio::test]
 async fn a_result_event_drops_the_company_from_the_cache() {
-    let broker = TestBroker::started().await;
-    let kafka = test_kafka_settings(
-        &broker.brokers(),
-        &uuid::Uuid::new_v4().simple().to_string(),
-    );
-    let app = spawn_app_with_kafka(kafka.clone()).await;
+    let (_broker, kafka) = started_broker().await;
+    let app = TestApp::builder().kafka(kafka.clone()).spawn().await;
     wait_for_result_listener(&app, &kafka).await;
     seeded(&app).await;
 
@@ -57,16 +51,19 @@ async fn a_result_event_drops_the_company_from_the_cache() {
 
     publish_ready_result(&kafka, "AAPL").await;
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while revenue(&app).await != "1" {
-        assert!(Instant::now() < deadline, "the cache kept stale statements");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        Duration::from_secs(30),
+        "the result event to drop the stale statements",
+        || async { revenue(&app).await == "1" },
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn without_events_cached_statements_expire_after_the_ttl() {
-    let app = spawn_app_with_cache_ttl(4).await;
+    // Each cache layer keeps an entry ttl/2 = 5 s: long enough for the "served from the
+    // cache" read to come in time on a loaded machine.
+    let app = TestApp::builder().cache_ttl(10).spawn().await;
     seeded(&app).await;
 
     change_revenue_in_mysql(&app).await;
@@ -75,28 +72,26 @@ async fn without_events_cached_statements_expire_after_the_ttl() {
         "2023000000.25",
         "served from the cache"
     );
-    tokio::time::sleep(Duration::from_millis(4_500)).await;
-    assert_eq!(revenue(&app).await, "1");
+    // No result event comes: only the TTL can make the new figure visible.
+    eventually(
+        Duration::from_secs(60),
+        "the cached statements to expire",
+        || async { revenue(&app).await == "1" },
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn answers_showing_a_registration_are_not_cached() {
-    let app = spawn_app_with_cache_ttl(600).await;
+    let app = TestApp::builder().cache_ttl(600).spawn().await;
     seeded(&app).await;
     let query = r#"{ company(symbol: "AAPL") { status registration { state } } }"#;
     let body = app.graphql(query, json!({})).await;
     assert!(body["data"]["company"]["registration"].is_null(), "{body}");
 
     // A refresh opens a request without any result event.
-    let refreshed = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .bearer_auth(crate::helpers::ADMIN_TOKEN)
-        .json(&json!({ "query": "mutation { refreshCompany(symbol: \"AAPL\") { status } }" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refreshed.status(), 200);
+    let refreshed = app.refresh_company("AAPL", Some(ADMIN_TOKEN)).await;
+    assert!(refreshed.get("errors").is_none(), "{refreshed}");
 
     let body = app.graphql(query, json!({})).await;
     assert_eq!(
@@ -107,7 +102,7 @@ async fn answers_showing_a_registration_are_not_cached() {
 
 #[tokio::test]
 async fn identical_requests_that_miss_together_are_computed_once() {
-    let app = spawn_app_with_cache_ttl(600).await;
+    let app = TestApp::builder().cache_ttl(600).spawn().await;
     let symbols: Vec<String> = (0..30).map(|i| format!("C{i:03}")).collect();
     for symbol in &symbols {
         app.seed_company(symbol, &synthetic(2019..=2023, &[FiscalPeriod::Fy]))

@@ -1,10 +1,11 @@
 //! The binary itself: `finstage schema` and `finstage migrate`.
 
 use std::process::Command;
+use std::time::Duration;
 
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 
-use crate::helpers::TestDb;
+use crate::helpers::{TestDb, child_log_filter, eventually};
 
 fn finstage() -> Command {
     Command::new(env!("CARGO_BIN_EXE_finstage"))
@@ -27,26 +28,8 @@ fn committed_schema_matches_the_code() {
     assert!(committed.contains("scalar Decimal"));
 }
 
-#[tokio::test]
-async fn migrate_is_idempotent_and_creates_every_table() {
-    // TestDb::create() already migrated this database through the library; the binary must
-    // find nothing left to do and leave every table in place.
-    let database = TestDb::create().await;
-
-    let output = finstage()
-        .arg("migrate")
-        .env("DATABASE_URL", &database.url)
-        .output()
-        .expect("run finstage migrate");
-
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let mut conn = AsyncMysqlConnection::establish(&database.url)
-        .await
-        .expect("connect");
+async fn tables(url: &str) -> Vec<String> {
+    let mut conn = AsyncMysqlConnection::establish(url).await.expect("connect");
     let mut tables: Vec<String> = diesel::sql_query(
         "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()",
     )
@@ -57,18 +40,54 @@ async fn migrate_is_idempotent_and_creates_every_table() {
     .map(|t| t.name)
     .collect();
     tables.sort();
-    assert_eq!(
-        tables,
-        [
-            "__diesel_schema_migrations",
-            "balance_sheets",
-            "cash_flow_statements",
-            "companies",
-            "income_statements",
-            "listings",
-            "registration_requests",
-        ]
-    );
+    tables
+}
+
+#[tokio::test]
+async fn migrate_creates_every_table_on_an_empty_database_and_is_idempotent() {
+    let database = TestDb::create_empty().await;
+    assert_eq!(tables(&database.url).await, Vec::<String>::new());
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .expect("migrations directory")
+        .filter(|entry| entry.as_ref().is_ok_and(|e| e.path().is_dir()))
+        .count();
+
+    for run in ["first", "second"] {
+        let output = finstage()
+            .arg("migrate")
+            .env("DATABASE_URL", &database.url)
+            .env("RUST_LOG", child_log_filter())
+            .output()
+            .expect("run finstage migrate");
+        assert!(
+            output.status.success(),
+            "{run} run: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            tables(&database.url).await,
+            [
+                "__diesel_schema_migrations",
+                "balance_sheets",
+                "cash_flow_statements",
+                "companies",
+                "income_statements",
+                "listings",
+                "registration_requests",
+            ],
+            "after the {run} run"
+        );
+        // Each migration recorded once: the second run applied nothing again.
+        let mut conn = AsyncMysqlConnection::establish(&database.url)
+            .await
+            .expect("connect");
+        let applied: Vec<TableName> =
+            diesel::sql_query("SELECT version AS name FROM __diesel_schema_migrations")
+                .load(&mut conn)
+                .await
+                .expect("applied migrations");
+        assert_eq!(applied.len(), migrations, "after the {run} run");
+    }
 }
 
 #[derive(diesel::QueryableByName)]
@@ -116,10 +135,7 @@ async fn import_command_loads_the_requested_companies_and_prints_a_summary() {
 #[tokio::test]
 async fn serve_refuses_an_empty_admin_token_and_stops_cleanly_on_sigterm() {
     let database = TestDb::create().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("free port")
-        .port();
+    let port = crate::support::broker::free_port();
     let mut server = finstage()
         .arg("serve")
         .env("DATABASE_URL", &database.url)
@@ -130,14 +146,12 @@ async fn serve_refuses_an_empty_admin_token_and_stops_cleanly_on_sigterm() {
         .expect("start finstage serve");
     let client = reqwest::Client::new();
     let health = format!("http://127.0.0.1:{port}/healthz");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while client.get(&health).send().await.is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "server did not come up"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    eventually(
+        Duration::from_secs(20),
+        "finstage serve to answer",
+        || async { client.get(&health).send().await.is_ok() },
+    )
+    .await;
 
     // An empty ADMIN_TOKEN disables admin operations; it does not admit an empty token.
     let refresh: serde_json::Value = client
@@ -160,17 +174,12 @@ async fn serve_refuses_an_empty_admin_token_and_stops_cleanly_on_sigterm() {
         .status()
         .expect("send SIGTERM");
     assert!(killed.success());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = server.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "server ignored SIGTERM"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let status = eventually(
+        Duration::from_secs(10),
+        "finstage serve to exit on SIGTERM",
+        || std::future::ready(server.try_wait().expect("wait")),
+    )
+    .await;
     assert!(status.success(), "exit status {status}");
 }
 
@@ -206,4 +215,63 @@ fn the_worker_refuses_a_pool_too_small_to_hold_its_lock_and_write() {
         stderr.contains("DATABASE_POOL_SIZE must be at least 2"),
         "{stderr}"
     );
+}
+
+/// The failures a misconfigured deployment meets first, each with a database password and an
+/// admin token in its environment.
+#[test]
+fn failing_commands_never_print_the_database_password_or_the_admin_token() {
+    const PASSWORD: &str = "Pa55-w0rd-in-the-url";
+    const TOKEN: &str = "admin-token-that-must-stay-secret";
+    let url = format!("mysql://finstage:{PASSWORD}@127.0.0.1:1/finstage");
+    /// (arguments, extra environment, what stderr must name)
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 5] = [
+        // The database is unreachable.
+        (&["migrate"], &[], ""),
+        (&["serve", "--migrate"], &[("KAFKA_ENABLED", "false")], ""),
+        (
+            &["worker", "--migrate"],
+            &[("PROVIDER", "sec-dir"), ("SEC_DIR", "tests/fixtures/sec")],
+            "",
+        ),
+        // A setting is refused.
+        (
+            &["serve"],
+            &[("LISTEN_ADDR", "not-an-address")],
+            "LISTEN_ADDR",
+        ),
+        (
+            &["worker"],
+            &[
+                ("PROVIDER", "sec-dir"),
+                ("SEC_DIR", "tests/fixtures/sec"),
+                ("DATABASE_POOL_SIZE", "1"),
+            ],
+            "DATABASE_POOL_SIZE",
+        ),
+    ];
+    for (args, env, names) in cases {
+        let output = finstage()
+            .args(args)
+            .envs(env.iter().copied())
+            .env("DATABASE_URL", &url)
+            .env("DATABASE_TIMEOUT_SECS", "1")
+            .env("ADMIN_TOKEN", TOKEN)
+            .env("RUST_LOG", "debug")
+            .output()
+            .expect("run finstage");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} succeeded: {stderr}");
+        // It did say what went wrong, so there was something to leak.
+        assert!(!stderr.trim().is_empty(), "{args:?}: nothing on stderr");
+        assert!(stderr.contains(names), "{args:?}: {stderr}");
+        for secret in [PASSWORD, TOKEN] {
+            assert!(
+                !stderr.contains(secret) && !stdout.contains(secret),
+                "{args:?} printed a secret: {stdout}{stderr}"
+            );
+        }
+    }
 }

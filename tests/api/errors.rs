@@ -1,12 +1,6 @@
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_app_without_database};
-
-fn error_code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no error code in {body}"))
-}
+use crate::helpers::{TestApp, error_code, spawn_app};
 
 #[tokio::test]
 async fn invalid_symbols_are_bad_user_input() {
@@ -101,7 +95,7 @@ async fn malformed_documents_have_parse_and_validation_codes() {
 
 #[tokio::test]
 async fn database_down_gives_service_unavailable_without_leaking_details() {
-    let app = spawn_app_without_database().await;
+    let app = TestApp::builder().without_database().spawn().await;
 
     let body = app
         .graphql("{ company(symbol: \"AAPL\") { status } }", json!({}))

@@ -1,9 +1,9 @@
-//! `spawn_app()`: a fresh, migrated database per test and the gateway on a random port.
+//! `spawn_app()` / `TestApp::builder()`: the gateway on a random port over a fresh, migrated
+//! database of its own; `spawn_worker`: an ingestion worker; seeding and lookup helpers.
 
 use std::ops::RangeInclusive;
 use std::str::FromStr;
 
-use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 use std::num::NonZeroU32;
 
 use finstage::config::{
@@ -12,127 +12,56 @@ use finstage::config::{
 };
 use finstage::db::companies::{self, CompanyProfile};
 use finstage::db::listings::{self, Listing};
+use finstage::db::registrations;
 use finstage::db::statements::StatementKind;
 use finstage::db::{self, Db};
 use finstage::domain::{
     BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, Money, Statement,
-    StatementPeriod,
+    StatementPeriod, Symbol,
 };
 use finstage::startup::Application;
 use finstage::worker::Worker;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+pub use crate::support::database::TestDb;
+pub use crate::support::wait::eventually;
+
 pub const ADMIN_TOKEN: &str = "test-admin-token";
-/// Generous enough for every test but the one that exhausts it.
+/// Generous enough for every test; the rate-limit test sets its own.
 pub const REGISTRATIONS_PER_MINUTE: u32 = 150;
 
-/// The MariaDB server tests create their databases on (no database name).
-pub fn test_server_url() -> String {
-    std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into())
+/// Installs a log subscriber once per test process when TEST_LOG is set (its value is the
+/// filter, e.g. `TEST_LOG=finstage=debug`; `1` means `info`). Without it tests are silent.
+pub fn init_logging() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        let Ok(filter) = std::env::var("TEST_LOG") else {
+            return;
+        };
+        let filter = if filter.is_empty() || filter == "1" {
+            "info".to_owned()
+        } else {
+            filter
+        };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    });
 }
 
-/// A uniquely named, migrated database, dropped when the test ends.
-pub struct TestDb {
-    pub name: String,
-    pub url: String,
-}
-
-impl TestDb {
-    pub async fn create() -> Self {
-        let name = format!("finstage_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = AsyncMysqlConnection::establish(&format!("{}/test", test_server_url()))
-            .await
-            .expect("connect to the test MariaDB server (is it running?)");
-        diesel::sql_query(format!("CREATE DATABASE `{name}`"))
-            .execute(&mut admin)
-            .await
-            .expect("create test database");
-        let url = format!("{}/{name}", test_server_url());
-        db::run_migrations(&SecretString::from(url.clone()))
-            .await
-            .expect("migrate test database");
-        Self { name, url }
+/// What a finstage child process should log: TEST_LOG's filter, or nothing.
+pub fn child_log_filter() -> String {
+    match std::env::var("TEST_LOG") {
+        Ok(filter) if !filter.is_empty() && filter != "1" => filter,
+        Ok(_) => "info".into(),
+        Err(_) => "off".into(),
     }
 }
 
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        // Drop runs outside async context; a short-lived runtime on its own thread does the I/O.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(async {
-                let mut admin =
-                    AsyncMysqlConnection::establish(&format!("{}/test", test_server_url())).await?;
-                // The app's tasks stop with the test's runtime, possibly mid-transaction: end
-                // their sessions so DROP DATABASE does not wait on their locks.
-                let sessions: Vec<SessionId> =
-                    diesel::sql_query("SELECT id FROM information_schema.processlist WHERE db = ?")
-                        .bind::<diesel::sql_types::Text, _>(&name)
-                        .load(&mut admin)
-                        .await?;
-                for session in sessions {
-                    let _ = diesel::sql_query(format!("KILL {}", session.id))
-                        .execute(&mut admin)
-                        .await;
-                }
-                diesel::sql_query(format!("DROP DATABASE IF EXISTS `{name}`"))
-                    .execute(&mut admin)
-                    .await?;
-                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
-            })?;
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test database {}", self.name);
-        }
-    }
-}
-
-#[derive(diesel::QueryableByName)]
-struct SessionId {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    id: i64,
-}
-
-pub struct TestApp {
-    pub address: String,
-    pub database_url: String,
-    pub db: Db,
-    pub client: reqwest::Client,
-    _database: Option<TestDb>,
-}
-
-pub async fn spawn_app() -> TestApp {
-    let database = TestDb::create().await;
-    let url = database.url.clone();
-    spawn_app_on(url, Some(database), Vec::new(), None, None).await
-}
-
-/// The gateway pointed at a database URL nothing listens on.
-pub async fn spawn_app_without_database() -> TestApp {
-    spawn_app_on(
-        "mysql://root@127.0.0.1:1/finstage".into(),
-        None,
-        Vec::new(),
-        None,
-        None,
-    )
-    .await
-}
-
-pub async fn spawn_app_with_cors(origins: &[&str]) -> TestApp {
-    let database = TestDb::create().await;
-    let url = database.url.clone();
-    let origins = origins.iter().map(|o| o.to_string()).collect();
-    spawn_app_on(url, Some(database), origins, None, None).await
-}
-
+/// Kafka settings whose topics no other test uses (`topic_suffix` makes them unique).
 pub fn test_kafka_settings(brokers: &str, topic_suffix: &str) -> KafkaSettings {
     KafkaSettings {
         brokers: brokers.to_owned(),
@@ -144,70 +73,153 @@ pub fn test_kafka_settings(brokers: &str, topic_suffix: &str) -> KafkaSettings {
     }
 }
 
-/// The gateway with a read cache whose entries live `ttl_secs`, Kafka off.
-pub async fn spawn_app_with_cache_ttl(ttl_secs: u64) -> TestApp {
-    let database = TestDb::create().await;
-    let url = database.url.clone();
-    let cache = CacheSettings {
-        max_statements: 100_000,
-        max_response_bytes: 32 * 1024 * 1024,
-        ttl_secs,
-    };
-    spawn_app_on(url, Some(database), Vec::new(), None, Some(cache)).await
-}
-
-/// The gateway with its outbox relay publishing to `kafka`.
-pub async fn spawn_app_with_kafka(kafka: KafkaSettings) -> TestApp {
-    let database = TestDb::create().await;
-    let url = database.url.clone();
-    spawn_app_on(url, Some(database), Vec::new(), Some(kafka), None).await
-}
-
-async fn spawn_app_on(
-    url: String,
-    database: Option<TestDb>,
-    cors: Vec<String>,
-    kafka: Option<KafkaSettings>,
-    cache: Option<CacheSettings>,
-) -> TestApp {
-    let settings = ServeSettings {
+/// The gateway settings every test starts from; `TestAppBuilder` changes only what a test
+/// names. A new settings field needs an edit here only.
+pub fn test_serve_settings(database_url: &str) -> ServeSettings {
+    ServeSettings {
         database: DatabaseSettings {
-            url: SecretString::from(url.clone()),
+            url: SecretString::from(database_url.to_owned()),
             pool_size: 8,
             timeout_secs: 2,
         },
         http: HttpSettings {
             listen_addr: "127.0.0.1:0".parse().expect("valid address"),
-            cors_allowed_origins: cors,
+            cors_allowed_origins: Vec::new(),
         },
-        kafka: kafka
-            .clone()
-            .unwrap_or_else(|| test_kafka_settings("127.0.0.1:9", "unused")),
-        kafka_enabled: kafka.is_some(),
-        cache: cache.unwrap_or(CacheSettings {
+        kafka: test_kafka_settings("127.0.0.1:9", "unused"),
+        kafka_enabled: false,
+        cache: CacheSettings {
             max_statements: 100_000,
             max_response_bytes: 32 * 1024 * 1024,
             ttl_secs: 600,
-        }),
+        },
         api: ApiSettings {
             admin_token: Some(SecretString::from(ADMIN_TOKEN)),
             registrations_per_minute: NonZeroU32::new(REGISTRATIONS_PER_MINUTE).expect("non-zero"),
         },
-    };
-    let app = Application::build(&settings).await.expect("build app");
-    let address = format!("http://{}", app.local_addr().expect("bound address"));
-    let db = app.db().clone();
-    tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address,
-        database_url: url,
-        db,
-        client: reqwest::Client::new(),
-        _database: database,
     }
 }
 
+/// A database URL nothing listens on.
+pub const UNREACHABLE_DATABASE_URL: &str = "mysql://root@127.0.0.1:1/finstage";
+
+/// The gateway on a random port, with a fresh database of its own; stopped when dropped.
+pub struct TestApp {
+    pub address: String,
+    pub database_url: String,
+    pub db: Db,
+    pub client: reqwest::Client,
+    shutdown: CancellationToken,
+    _database: Option<TestDb>,
+}
+
+/// The gateway with its defaults: a fresh database, Kafka off.
+pub async fn spawn_app() -> TestApp {
+    TestApp::builder().spawn().await
+}
+
+type SettingsEdit = Box<dyn FnOnce(&mut ServeSettings)>;
+
+/// `TestApp::builder().kafka(k).cache_ttl(4).cors(&[..]).without_database().spawn().await`
+pub struct TestAppBuilder {
+    database: bool,
+    edits: Vec<SettingsEdit>,
+}
+
+impl TestAppBuilder {
+    /// The outbox relay and the result listener on, against `kafka`.
+    pub fn kafka(self, kafka: KafkaSettings) -> Self {
+        self.with_settings(move |s| {
+            s.kafka = kafka;
+            s.kafka_enabled = true;
+        })
+    }
+
+    /// Cached entries live `ttl_secs`.
+    pub fn cache_ttl(self, ttl_secs: u64) -> Self {
+        self.with_settings(move |s| s.cache.ttl_secs = ttl_secs)
+    }
+
+    pub fn cors(self, origins: &[&str]) -> Self {
+        let origins: Vec<String> = origins.iter().map(|o| o.to_string()).collect();
+        self.with_settings(move |s| s.http.cors_allowed_origins = origins)
+    }
+
+    pub fn registrations_per_minute(self, limit: u32) -> Self {
+        self.with_settings(move |s| {
+            s.api.registrations_per_minute = NonZeroU32::new(limit).expect("non-zero limit");
+        })
+    }
+
+    /// Points the gateway at a database URL nothing listens on.
+    pub fn without_database(mut self) -> Self {
+        self.database = false;
+        self
+    }
+
+    /// Any other change to the default settings.
+    pub fn with_settings(mut self, edit: impl FnOnce(&mut ServeSettings) + 'static) -> Self {
+        self.edits.push(Box::new(edit));
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        init_logging();
+        let database = if self.database {
+            Some(TestDb::create().await)
+        } else {
+            None
+        };
+        let url = database
+            .as_ref()
+            .map_or_else(|| UNREACHABLE_DATABASE_URL.to_owned(), |d| d.url.clone());
+        let mut settings = test_serve_settings(&url);
+        for edit in self.edits {
+            edit(&mut settings);
+        }
+        let app = Application::build(&settings).await.expect("build app");
+        let address = format!("http://{}", app.local_addr().expect("bound address"));
+        let db = app.db().clone();
+        let shutdown = CancellationToken::new();
+        let stopped = shutdown.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = app.run_until_stopped() => {}
+                () = stopped.cancelled() => {}
+            }
+        });
+        TestApp {
+            address,
+            database_url: settings.database.url.expose_secret().to_owned(),
+            db,
+            client: reqwest::Client::new(),
+            shutdown,
+            _database: database,
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// The GraphQL error code of the first error, or `<no error code>`.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<no error code>")
+}
+
 impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            database: true,
+            edits: Vec::new(),
+        }
+    }
+
     /// POSTs a GraphQL document; returns the HTTP status and the JSON body.
     pub async fn post_graphql(&self, query: &str, variables: Value) -> (u16, Value) {
         let response = self
@@ -256,6 +268,24 @@ impl TestApp {
 
     pub async fn conn(&self) -> db::DbConnection {
         self.db.conn().await.expect("test database connection")
+    }
+
+    /// Every registration request stored for `symbol`, newest first.
+    pub async fn requests_for(&self, symbol: &str) -> Vec<registrations::RegistrationRecord> {
+        let symbol = Symbol::parse(symbol).expect("symbol");
+        let mut conn = self.conn().await;
+        registrations::by_symbols(&mut conn, &[symbol])
+            .await
+            .expect("registration requests")
+    }
+
+    /// The symbol's newest registration request.
+    pub async fn latest_request(&self, symbol: &str) -> registrations::RegistrationRecord {
+        self.requests_for(symbol)
+            .await
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no registration request for {symbol}"))
     }
 
     /// Stores a READY company with the given statements.
@@ -405,6 +435,7 @@ pub struct TestWorker {
 }
 
 pub fn spawn_worker(settings: WorkerSettings) -> TestWorker {
+    init_logging();
     let worker = Worker::build(settings).expect("build worker");
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(worker.run(shutdown.clone()));
@@ -412,6 +443,11 @@ pub fn spawn_worker(settings: WorkerSettings) -> TestWorker {
 }
 
 impl TestWorker {
+    /// Asks the worker to stop, as SIGTERM does, without waiting.
+    pub fn ask_to_stop(&self) {
+        self.shutdown.cancel();
+    }
+
     /// Asks the worker to stop and waits until it has.
     pub async fn stop(mut self) {
         self.shutdown.cancel();

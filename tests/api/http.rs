@@ -1,4 +1,4 @@
-use crate::helpers::{spawn_app, spawn_app_with_cors};
+use crate::helpers::{TestApp, spawn_app};
 
 #[tokio::test]
 async fn browsers_get_graphiql_and_get_requests_run_queries() {
@@ -40,7 +40,10 @@ async fn health_and_readiness_probes_answer() {
 
 #[tokio::test]
 async fn cors_allows_only_configured_origins() {
-    let app = spawn_app_with_cors(&["https://dashboard.example"]).await;
+    let app = TestApp::builder()
+        .cors(&["https://dashboard.example"])
+        .spawn()
+        .await;
     let preflight = |origin: &'static str| {
         app.client
             .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
@@ -84,13 +87,7 @@ async fn mutations_over_get_are_refused() {
         body["errors"][0]["extensions"]["code"],
         "METHOD_NOT_ALLOWED"
     );
-    let mut conn = app.conn().await;
-    let requests = finstage::db::registrations::by_symbols(
-        &mut conn,
-        &[finstage::domain::Symbol::parse("IBM").expect("symbol")],
-    )
-    .await
-    .expect("requests");
+    let requests = app.requests_for("IBM").await;
     assert!(
         requests.is_empty(),
         "the refused GET registered IBM: {requests:?}"

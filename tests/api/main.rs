@@ -19,5 +19,7 @@ mod outbox;
 mod registration;
 mod search;
 mod subscriptions;
+#[path = "../support/mod.rs"]
+mod support;
 mod upstream;
 mod worker;

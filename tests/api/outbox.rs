@@ -9,8 +9,8 @@ use finstage::domain::{RegistrationState, Symbol};
 use finstage::registration::relay::Relay;
 use serde_json::json;
 
-use crate::broker::{TestBroker, consume};
-use crate::helpers::{TestApp, spawn_app, spawn_app_with_kafka, test_kafka_settings};
+use crate::broker::{TestBroker, consume, started_broker, unique_kafka_settings};
+use crate::helpers::{TestApp, eventually, spawn_app};
 
 const PENDING: &str = "query ($s: String!) { company(symbol: $s) { status registration { id } } }";
 
@@ -19,28 +19,24 @@ async fn wait_until_published(app: &TestApp, symbols: &[&str], timeout: Duration
         .iter()
         .map(|s| Symbol::parse(s).expect("symbol"))
         .collect();
-    let deadline = Instant::now() + timeout;
-    loop {
-        let mut conn = app.conn().await;
-        let records = registrations::by_symbols(&mut conn, &symbols)
-            .await
-            .expect("requests");
-        if records.len() == symbols.len() && records.iter().all(|r| r.published_at.is_some()) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "not all published: {records:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(
+        timeout,
+        format!("{symbols:?} to be marked published"),
+        || async {
+            let mut conn = app.conn().await;
+            let records = registrations::by_symbols(&mut conn, &symbols)
+                .await
+                .expect("requests");
+            records.len() == symbols.len() && records.iter().all(|r| r.published_at.is_some())
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_pending_company_is_published_with_its_symbol_as_key() {
-    let broker = TestBroker::started().await;
-    let kafka = test_kafka_settings(
-        &broker.brokers(),
-        &uuid::Uuid::new_v4().simple().to_string(),
-    );
-    let app = spawn_app_with_kafka(kafka.clone()).await;
+    let (broker, kafka) = started_broker().await;
+    let app = TestApp::builder().kafka(kafka.clone()).spawn().await;
 
     let body = app.graphql(PENDING, json!({ "s": "nvda" })).await;
     assert_eq!(body["data"]["company"]["status"], "PENDING", "{body}");
@@ -79,11 +75,8 @@ async fn a_pending_company_is_published_with_its_symbol_as_key() {
 #[tokio::test]
 async fn requests_made_while_kafka_is_down_are_published_when_it_returns() {
     let mut broker = TestBroker::reserve();
-    let kafka = test_kafka_settings(
-        &broker.brokers(),
-        &uuid::Uuid::new_v4().simple().to_string(),
-    );
-    let app = spawn_app_with_kafka(kafka.clone()).await;
+    let kafka = unique_kafka_settings(&broker);
+    let app = TestApp::builder().kafka(kafka.clone()).spawn().await;
 
     for symbol in ["AAA", "BBB", "CCC"] {
         let started = Instant::now();
@@ -119,26 +112,15 @@ async fn requests_made_while_kafka_is_down_are_published_when_it_returns() {
 
 #[tokio::test]
 async fn a_crash_between_publishing_and_marking_duplicates_but_never_loses() {
-    let broker = TestBroker::started().await;
-    let kafka = test_kafka_settings(
-        &broker.brokers(),
-        &uuid::Uuid::new_v4().simple().to_string(),
-    );
+    let (broker, kafka) = started_broker().await;
     // The app's own relay stays off: this test drives relay rounds itself.
-    let app = crate::helpers::spawn_app().await;
+    let app = spawn_app().await;
     app.graphql(PENDING, json!({ "s": "CRSH" })).await;
     finstage::kafka::ensure_topics(&kafka)
         .await
         .expect("topics");
     let relay = Relay::new(app.db.clone(), kafka.clone()).expect("relay");
-    let symbol = Symbol::parse("CRSH").expect("symbol");
-    let request = {
-        let mut conn = app.conn().await;
-        registrations::by_symbols(&mut conn, &[symbol])
-            .await
-            .expect("request")
-            .remove(0)
-    };
+    let request = app.latest_request("CRSH").await;
 
     // A relay that claimed the row, published it and died before marking it; its lease has
     // run out.
@@ -175,12 +157,8 @@ async fn a_crash_between_publishing_and_marking_duplicates_but_never_loses() {
 
 #[tokio::test]
 async fn two_relays_never_publish_the_same_request() {
-    let broker = TestBroker::started().await;
-    let kafka = test_kafka_settings(
-        &broker.brokers(),
-        &uuid::Uuid::new_v4().simple().to_string(),
-    );
-    let app = crate::helpers::spawn_app().await;
+    let (broker, kafka) = started_broker().await;
+    let app = spawn_app().await;
     let symbols: Vec<String> = (0..40).map(|i| format!("R{i:03}")).collect();
     app.graphql(
         "query ($s: [String!]!) { companies(symbols: $s) { status } }",

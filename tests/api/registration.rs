@@ -4,21 +4,7 @@ use finstage::db::registrations;
 use finstage::domain::{FiscalPeriod, Symbol};
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_TOKEN, REGISTRATIONS_PER_MINUTE, TestApp, spawn_app, synthetic};
-
-async fn requests_for(app: &TestApp, symbol: &str) -> Vec<registrations::RegistrationRecord> {
-    let symbol = Symbol::parse(symbol).expect("symbol");
-    let mut conn = app.conn().await;
-    registrations::by_symbols(&mut conn, &[symbol])
-        .await
-        .expect("registrations")
-}
-
-fn code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("<none>")
-}
+use crate::helpers::{ADMIN_TOKEN, TestApp, error_code, spawn_app, synthetic};
 
 const COMPANY: &str = "query ($s: String!) { company(symbol: $s) { symbol status registration { id state requestedAt publishedAt } } }";
 
@@ -34,7 +20,7 @@ async fn a_missing_company_is_pending_with_one_queued_request() {
     assert_eq!(company["registration"]["state"], "QUEUED");
     assert!(company["registration"]["requestedAt"].is_string());
     assert!(company["registration"]["publishedAt"].is_null());
-    let stored = requests_for(&app, "NVDA").await;
+    let stored = app.requests_for("NVDA").await;
     assert_eq!(stored.len(), 1);
     assert_eq!(company["registration"]["id"], stored[0].id.to_string());
 
@@ -44,7 +30,7 @@ async fn a_missing_company_is_pending_with_one_queued_request() {
         again["data"]["company"]["registration"]["id"],
         company["registration"]["id"]
     );
-    assert_eq!(requests_for(&app, "NVDA").await.len(), 1);
+    assert_eq!(app.requests_for("NVDA").await.len(), 1);
 }
 
 #[tokio::test]
@@ -73,7 +59,7 @@ async fn fifty_concurrent_queries_create_exactly_one_open_request() {
             .filter(|b| b["data"]["company"]["registration"].is_null())
             .collect::<Vec<_>>()
     );
-    let stored = requests_for(&app, "TSLA").await;
+    let stored = app.requests_for("TSLA").await;
     assert_eq!(stored.len(), 1, "{stored:?}");
 }
 
@@ -97,7 +83,7 @@ async fn a_symbol_missing_from_loaded_listings_is_not_found_and_queues_nothing()
             { "symbol": "NOPE", "status": "NOT_FOUND", "registration": null },
         ])
     );
-    assert!(requests_for(&app, "NOPE").await.is_empty());
+    assert!(app.requests_for("NOPE").await.is_empty());
 
     let body = app
         .graphql(
@@ -105,7 +91,7 @@ async fn a_symbol_missing_from_loaded_listings_is_not_found_and_queues_nothing()
             json!({}),
         )
         .await;
-    assert_eq!(code(&body), "NOT_FOUND", "{body}");
+    assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
 }
 
 #[tokio::test]
@@ -119,7 +105,7 @@ async fn request_registration_is_idempotent() {
     assert!(first.get("errors").is_none(), "{first}");
     assert_eq!(first["data"]["requestRegistration"]["status"], "PENDING");
     assert_eq!(first["data"], second["data"]);
-    assert_eq!(requests_for(&app, "AMD").await.len(), 1);
+    assert_eq!(app.requests_for("AMD").await.len(), 1);
 
     let invalid = app
         .graphql(
@@ -127,7 +113,7 @@ async fn request_registration_is_idempotent() {
             json!({}),
         )
         .await;
-    assert_eq!(code(&invalid), "BAD_USER_INPUT");
+    assert_eq!(error_code(&invalid), "BAD_USER_INPUT");
 }
 
 #[tokio::test]
@@ -136,12 +122,15 @@ async fn refresh_company_needs_the_admin_token_and_a_stored_company() {
     app.seed_company("AAPL", &synthetic(2023..=2023, &[FiscalPeriod::Fy]))
         .await;
 
-    assert_eq!(code(&app.refresh_company("AAPL", None).await), "FORBIDDEN");
     assert_eq!(
-        code(&app.refresh_company("AAPL", Some("wrong-token")).await),
+        error_code(&app.refresh_company("AAPL", None).await),
         "FORBIDDEN"
     );
-    assert!(requests_for(&app, "AAPL").await.is_empty());
+    assert_eq!(
+        error_code(&app.refresh_company("AAPL", Some("wrong-token")).await),
+        "FORBIDDEN"
+    );
+    assert!(app.requests_for("AAPL").await.is_empty());
 
     let body = app.refresh_company("AAPL", Some(ADMIN_TOKEN)).await;
     assert!(body.get("errors").is_none(), "{body}");
@@ -151,20 +140,25 @@ async fn refresh_company_needs_the_admin_token_and_a_stored_company() {
     );
     app.refresh_company("AAPL", Some(ADMIN_TOKEN)).await;
     assert_eq!(
-        requests_for(&app, "AAPL").await.len(),
+        app.requests_for("AAPL").await.len(),
         1,
         "one open request at a time"
     );
 
     assert_eq!(
-        code(&app.refresh_company("MSFT", Some(ADMIN_TOKEN)).await),
+        error_code(&app.refresh_company("MSFT", Some(ADMIN_TOKEN)).await),
         "NOT_FOUND"
     );
 }
 
 #[tokio::test]
 async fn new_registrations_beyond_the_per_client_limit_are_rate_limited() {
-    let app = spawn_app().await;
+    // A budget of 100 a minute: the first batch spends all of it, and the second would need
+    // a full minute of refill, so how quickly the requests follow each other cannot matter.
+    let app = TestApp::builder()
+        .registrations_per_minute(100)
+        .spawn()
+        .await;
     let batch = |from: u32, count: u32| -> Vec<String> {
         (from..from + count).map(|i| format!("N{i:04}")).collect()
     };
@@ -172,17 +166,33 @@ async fn new_registrations_beyond_the_per_client_limit_are_rate_limited() {
 
     let first = app.graphql(query, json!({ "s": batch(0, 100) })).await;
     assert!(first.get("errors").is_none(), "{first}");
-    let over = REGISTRATIONS_PER_MINUTE - 100 + 1;
-    let second = app.graphql(query, json!({ "s": batch(100, over) })).await;
+    let second = app.graphql(query, json!({ "s": batch(100, 100) })).await;
 
-    assert_eq!(code(&second), "RATE_LIMITED", "{second}");
+    assert_eq!(error_code(&second), "RATE_LIMITED", "{second}");
     assert!(
-        requests_for(&app, "N0100").await.is_empty(),
+        app.requests_for("N0100").await.is_empty(),
         "nothing queued when limited"
     );
     // Known companies cost nothing: asking again for the first batch still works.
     let again = app.graphql(query, json!({ "s": batch(0, 100) })).await;
     assert!(again.get("errors").is_none(), "{again}");
+
+    // The budget is per client address: a caller from 127.0.0.2 has a budget of its own.
+    let other_client = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let other: Value = other_client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": query, "variables": { "s": batch(100, 100) } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(other.get("errors").is_none(), "{other}");
+    assert_eq!(app.requests_for("N0199").await.len(), 1);
 }
 
 #[tokio::test]
@@ -236,7 +246,7 @@ async fn request_registration_requeues_a_failed_company() {
         )
         .await;
     assert_eq!(again["data"]["requestRegistration"]["status"], "PENDING");
-    assert_eq!(requests_for(&app, "AAPL").await.len(), 1);
+    assert_eq!(app.requests_for("AAPL").await.len(), 1);
 
     // A READY company is left as it is (refreshCompany re-ingests it).
     app.seed_company("MSFT", &synthetic(2023..=2023, &[FiscalPeriod::Fy]))
@@ -248,5 +258,5 @@ async fn request_registration_requeues_a_failed_company() {
         )
         .await;
     assert_eq!(ready["data"]["requestRegistration"]["status"], "READY");
-    assert!(requests_for(&app, "MSFT").await.is_empty());
+    assert!(app.requests_for("MSFT").await.is_empty());
 }

@@ -1,7 +1,7 @@
 //! A graphql-ws client for `Subscription.companyStatus` (the graphql-transport-ws protocol),
 //! and a probe that waits until a gateway's result listener is live.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -13,7 +13,7 @@ use finstage::config::KafkaSettings;
 use finstage::domain::CompanyStatus;
 use finstage::kafka::{self, ResultMessage};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, eventually, spawn_app};
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -42,20 +42,25 @@ impl StatusSubscription {
 
     /// Events until one has `status`; fails if it does not come within `timeout`.
     pub async fn until(&mut self, status: &str, timeout: Duration) -> Vec<Value> {
-        let deadline = Instant::now() + timeout;
         let mut events = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let event = self
-                .next(left)
-                .await
-                .unwrap_or_else(|| panic!("no {status} event; got {events:?}"));
-            let done = event["status"] == status;
-            events.push(event);
-            if done {
-                return events;
+        let reading = async {
+            loop {
+                let Some(event) = self.next(timeout).await else {
+                    return false;
+                };
+                let done = event["status"] == status;
+                events.push(event);
+                if done {
+                    return true;
+                }
             }
-        }
+        };
+        let arrived = matches!(tokio::time::timeout(timeout, reading).await, Ok(true));
+        assert!(
+            arrived,
+            "no {status} event within {timeout:?}; got {events:?}"
+        );
+        events
     }
 }
 
@@ -93,23 +98,22 @@ async fn send(socket: &mut Socket, message: Value) {
 
 /// The next JSON text message (pings skipped), or None on timeout.
 async fn receive(socket: &mut Socket, timeout: Duration) -> Option<Value> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, socket.next()).await {
-            Ok(Some(Ok(Message::Text(text)))) => {
-                let message: Value = serde_json::from_str(&text).expect("JSON message");
-                if message["type"] == "ping" || message["type"] == "pong" {
-                    continue;
+    let reading = async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    let message: Value = serde_json::from_str(&text).expect("JSON message");
+                    if message["type"] != "ping" && message["type"] != "pong" {
+                        return message;
+                    }
                 }
-                return Some(message);
+                Some(Ok(_)) => {}
+                Some(Err(error)) => panic!("ws error: {error}"),
+                None => panic!("ws closed"),
             }
-            Ok(Some(Ok(_))) => continue,
-            Ok(Some(Err(error))) => panic!("ws error: {error}"),
-            Ok(None) => panic!("ws closed"),
-            Err(_) => return None,
         }
-    }
+    };
+    tokio::time::timeout(timeout, reading).await.ok()
 }
 
 /// Publishes a `READY` result for `symbol`, as a worker does after ingesting it.
@@ -135,15 +139,17 @@ pub async fn publish_ready_result(kafka: &KafkaSettings, symbol: &str) {
 /// probe symbol until a subscription to it sees one. The listener starts reading at the
 /// latest offset once it joined its group, so a test must not publish results before.
 pub async fn wait_for_result_listener(app: &TestApp, kafka: &KafkaSettings) {
-    let mut probe = StatusSubscription::open(app, "PROBE").await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        publish_ready_result(kafka, "PROBE").await;
-        if probe.next(Duration::from_millis(500)).await.is_some() {
-            return;
-        }
-        assert!(Instant::now() < deadline, "result listener never started");
-    }
+    let probe = tokio::sync::Mutex::new(StatusSubscription::open(app, "PROBE").await);
+    eventually(
+        Duration::from_secs(30),
+        "the gateway's result listener to deliver an event",
+        || async {
+            publish_ready_result(kafka, "PROBE").await;
+            let mut probe = probe.lock().await;
+            probe.next(Duration::from_millis(500)).await.is_some()
+        },
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! A local HTTP server standing in for SEC EDGAR: it serves the real recorded files in
 //! tests/fixtures/sec at SEC's paths, and can be told to fail the next requests of a path
-//! (an HTTP status, a garbage body, a delay) to exercise the worker's error handling.
+//! (an HTTP status, a garbage body, a hold until the test lets it through) to exercise the worker's error handling.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -23,8 +23,29 @@ pub enum Fault {
     RetryAfter(u16, u64),
     /// HTTP 200 with this body instead of the file.
     Body(&'static str),
-    /// Waits, then serves the file.
-    Delay(Duration),
+    /// Holds the request until the test opens the gate, then serves the file.
+    Hold(Gate),
+}
+
+/// Lets held requests through when the test says so (no timing involved).
+#[derive(Debug, Clone)]
+pub struct Gate(Arc<tokio::sync::Semaphore>);
+
+impl Default for Gate {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Gate {
+    pub fn new() -> Self {
+        Self(Arc::new(tokio::sync::Semaphore::new(0)))
+    }
+
+    /// Lets every held request, and every later one, through.
+    pub fn open(&self) {
+        self.0.add_permits(tokio::sync::Semaphore::MAX_PERMITS / 2);
+    }
 }
 
 #[derive(Default)]
@@ -59,6 +80,16 @@ impl UpstreamServer {
             .entry(path.to_owned())
             .or_default()
             .extend(faults);
+    }
+
+    /// Waits until `path` has been asked for `count` times.
+    pub async fn wait_for_hits(&self, path: &str, count: usize) {
+        crate::helpers::eventually(
+            Duration::from_secs(60),
+            format!("{count} requests of {path}"),
+            || async { self.hits(path).len() >= count },
+        )
+        .await;
     }
 
     /// When each request of `path` arrived.
@@ -110,7 +141,7 @@ async fn serve(State(script): State<Arc<Mutex<Script>>>, uri: Uri) -> Response {
                 .into_response();
         }
         Some(Fault::Body(body)) => return body.into_response(),
-        Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
+        Some(Fault::Hold(gate)) => drop(gate.0.acquire().await.expect("gate")),
         None => {}
     }
     let file = if path == TICKERS_PATH {
