@@ -6,10 +6,12 @@ use clap::{Parser, Subcommand};
 use crate::config::{DatabaseSettings, ServeSettings, TelemetrySettings, WorkerSettings};
 use std::path::PathBuf;
 
+use tokio_util::sync::CancellationToken;
+
 use crate::db::{self, Db};
 use crate::domain::Symbol;
 use crate::ingestion::import::{Companies, import_dir};
-use crate::startup::{Application, shutdown_signal};
+use crate::startup::Application;
 use crate::worker::Worker;
 
 #[derive(Debug, Parser)]
@@ -73,7 +75,8 @@ pub enum Command {
 }
 
 impl Command {
-    pub async fn run(self) -> anyhow::Result<()> {
+    /// Runs the subcommand; `serve` and `worker` run until `shutdown` is cancelled.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         match self {
             Self::Serve { migrate, settings } => {
                 if migrate {
@@ -81,7 +84,7 @@ impl Command {
                 }
                 Application::build(&settings)
                     .await?
-                    .run_until_stopped()
+                    .run_until_stopped(shutdown)
                     .await?;
             }
             Self::Worker { migrate, settings } => {
@@ -89,12 +92,6 @@ impl Command {
                 if migrate {
                     migrate_database(&settings.database).await?;
                 }
-                let shutdown = tokio_util::sync::CancellationToken::new();
-                let stop = shutdown.clone();
-                tokio::spawn(async move {
-                    shutdown_signal().await;
-                    stop.cancel();
-                });
                 worker.run(shutdown).await?;
             }
             Self::Migrate { database } => migrate_database(&database).await?,

@@ -7,7 +7,7 @@ mod registration;
 mod statements;
 mod symbol;
 
-pub use company::CompanyStatus;
+pub use company::{CompanyStatus, StatusEvent};
 pub use money::Money;
 pub use registration::RegistrationState;
 pub use statements::{

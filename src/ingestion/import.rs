@@ -9,10 +9,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::companyfacts::{Ticker, cik_index, padded_cik, parse_tickers};
 use super::normalize::normalize;
-use super::store::store_company;
 use crate::db::listings::{self, Listing};
 use crate::db::{Db, DbError};
 use crate::domain::Symbol;
+use crate::registration::lifecycle;
 
 pub const TICKERS_FILE: &str = "company_tickers.json";
 
@@ -113,7 +113,7 @@ async fn import_company(
         .await
         .map_err(|e| format!("normalization aborted: {e}"))?
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    store_company(conn, symbol, None, &company, None)
+    lifecycle::store(conn, symbol, None, &company, None, 0)
         .await
         .map_err(|e| e.to_string())?;
     Ok(())

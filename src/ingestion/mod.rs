@@ -1,7 +1,7 @@
 //! Ingestion: turns a provider's documents into standardized statements and stores them.
 //! `companyfacts` reads SEC's XBRL JSON, `line_items` lists which us-gaap tags feed each line
-//! item, `normalize` builds the statements (pure, no I/O), `store` writes one company in one
-//! transaction and `import` loads a directory of SEC bulk files.
+//! item, `normalize` builds the statements (pure, no I/O), and `import` loads a directory of
+//! SEC bulk files (stored through `registration::lifecycle::store`).
 
 pub mod companyfacts;
 mod fiscal;
@@ -9,6 +9,5 @@ pub mod import;
 mod line_items;
 pub mod normalize;
 pub mod providers;
-pub mod store;
 
 pub use line_items::{BALANCE_SHEET, CASH_FLOW, INCOME_STATEMENT, LineItem};

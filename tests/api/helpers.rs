@@ -7,8 +7,8 @@ use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 use std::num::NonZeroU32;
 
 use finstage::config::{
-    ApiSettings, CacheSettings, DatabaseSettings, HttpSettings, KafkaSettings, ProviderSettings,
-    ServeSettings, WorkerSettings,
+    ApiSettings, CacheSettings, DatabaseSettings, HttpSettings, IngestionSettings, KafkaSettings,
+    ProviderKind, ProviderSettings, RequestTransport, ServeSettings, WorkerSettings,
 };
 use finstage::db::companies::{self, CompanyProfile};
 use finstage::db::listings::{self, Listing};
@@ -105,6 +105,8 @@ pub struct TestApp {
     pub database_url: String,
     pub db: Db,
     pub client: reqwest::Client,
+    /// Stops the gateway when the test ends.
+    _shutdown: tokio_util::sync::DropGuard,
     _database: Option<TestDb>,
 }
 
@@ -183,7 +185,12 @@ async fn spawn_app_on(
         kafka: kafka
             .clone()
             .unwrap_or_else(|| test_kafka_settings("127.0.0.1:9", "unused")),
-        kafka_enabled: kafka.is_some(),
+        transport: if kafka.is_some() {
+            RequestTransport::Kafka
+        } else {
+            RequestTransport::Off
+        },
+        ingestion: test_ingestion_settings(sec_dir_provider()),
         cache: cache.unwrap_or(CacheSettings {
             max_statements: 100_000,
             max_response_bytes: 32 * 1024 * 1024,
@@ -197,12 +204,14 @@ async fn spawn_app_on(
     let app = Application::build(&settings).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("bound address"));
     let db = app.db().clone();
-    tokio::spawn(app.run_until_stopped());
+    let shutdown = CancellationToken::new();
+    tokio::spawn(app.run_until_stopped(shutdown.clone()));
     TestApp {
         address,
         database_url: url,
         db,
         client: reqwest::Client::new(),
+        _shutdown: shutdown.drop_guard(),
         _database: database,
     }
 }
@@ -389,12 +398,34 @@ pub fn test_worker_settings(
             timeout_secs: 2,
         },
         kafka: kafka.clone(),
-        provider,
+        ingestion: test_ingestion_settings(provider),
         group_id: format!("{}.workers", kafka.request_topic),
         session_timeout_ms: 6_000,
+    }
+}
+
+/// Quick retries, for tests of the worker and of the in-process transport.
+pub fn test_ingestion_settings(provider: ProviderSettings) -> IngestionSettings {
+    IngestionSettings {
+        provider,
         max_attempts: 3,
         retry_base_ms: 50,
         retry_max_ms: 2_000,
+    }
+}
+
+/// The `sec-dir` provider over the real SEC files in `tests/fixtures/sec`.
+pub fn sec_dir_provider() -> ProviderSettings {
+    ProviderSettings {
+        provider: ProviderKind::SecDir,
+        sec_base_url: String::new(),
+        sec_tickers_url: String::new(),
+        sec_user_agent: None,
+        sec_requests_per_second: NonZeroU32::MIN,
+        sec_dir: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sec").into()),
+        fmp_base_url: String::new(),
+        fmp_api_key: None,
+        timeout_secs: 10,
     }
 }
 

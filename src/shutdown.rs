@@ -1,0 +1,55 @@
+//! One shutdown for every process: SIGTERM or Ctrl-C cancels a single token that every task
+//! of the process watches (HTTP server, relay, result listener, workers). Work in flight gets
+//! `DRAIN_DEADLINE` to finish; then the process exits anyway, whatever state the broker or
+//! the database is in, so an orchestrator's stop (or Ctrl-C) never hangs.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+/// How long work in flight may take to finish after the signal; under the 10 s most
+/// orchestrators wait before killing, leaving time to exit.
+pub const DRAIN_DEADLINE: Duration = Duration::from_secs(8);
+
+/// A token cancelled on the first SIGTERM or Ctrl-C.
+pub fn on_signal() -> CancellationToken {
+    let shutdown = CancellationToken::new();
+    let cancel = shutdown.clone();
+    tokio::spawn(async move {
+        signal().await;
+        tracing::info!("shutting down: finishing the work in flight");
+        cancel.cancel();
+    });
+    shutdown
+}
+
+/// Waits at most `DRAIN_DEADLINE` for `work`; false when the deadline cut it off.
+pub async fn drain(what: &str, work: impl Future<Output = ()>) -> bool {
+    let drained = tokio::time::timeout(DRAIN_DEADLINE, work).await.is_ok();
+    if !drained {
+        tracing::warn!(what, "drain deadline passed; stopping anyway");
+    }
+    drained
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = ctrl_c => {},
+                    _ = terminate.recv() => {},
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM; stopping on Ctrl-C only");
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
