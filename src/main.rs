@@ -32,6 +32,6 @@ fn main() -> anyhow::Result<()> {
         }
     });
     // A blocking thread stuck on a dead broker must not hold the exit up.
-    runtime.shutdown_timeout(Duration::from_secs(1));
+    runtime.shutdown_timeout(Duration::from_millis(500));
     result
 }

@@ -26,9 +26,12 @@ use crate::config::WorkerSettings;
 use crate::db::{Db, DbError};
 use crate::ingestion::providers::ProviderConfigError;
 use crate::kafka;
-use crate::shutdown;
 use ingest::{Handled, Ingestor, Outcomes};
 use messages::{KafkaOutcomes, parse_request};
+
+/// How long a stopping worker tries to commit and leave its group; a healthy broker takes
+/// milliseconds, a dead one would hold the process for minutes.
+const LEAVE_GROUP_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
@@ -149,8 +152,9 @@ impl Worker {
     }
 
     /// Commits what was handled and leaves the group, so partitions move on at once. With
-    /// the broker gone, librdkafka would block on this for minutes: it gets the drain
-    /// deadline, on a blocking thread the process does not wait for.
+    /// the broker gone, librdkafka would block on this for minutes: it gets
+    /// `LEAVE_GROUP_TIMEOUT`, on a blocking thread the process does not wait for (the
+    /// offsets it could not commit are redelivered, and handling is idempotent).
     async fn stop(self) {
         let Self {
             consumer, producer, ..
@@ -165,12 +169,11 @@ impl Worker {
             drop(consumer);
             drop(producer);
         });
-        shutdown::drain("worker leaving the consumer group", async {
-            if let Err(error) = leave.await {
-                tracing::warn!(%error, "final commit aborted");
-            }
-        })
-        .await;
+        match tokio::time::timeout(LEAVE_GROUP_TIMEOUT, leave).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "final commit aborted"),
+            Err(_) => tracing::warn!("broker unreachable; stopping without leaving the group"),
+        }
         tracing::info!("worker stopped");
     }
 }

@@ -124,7 +124,7 @@ async fn serve_refuses_an_empty_admin_token_and_stops_cleanly_on_sigterm() {
         .arg("serve")
         .env("DATABASE_URL", &database.url)
         .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("KAFKA_ENABLED", "false")
+        .env("REQUEST_TRANSPORT", "off")
         .env("ADMIN_TOKEN", "")
         .spawn()
         .expect("start finstage serve");

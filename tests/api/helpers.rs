@@ -165,6 +165,16 @@ pub async fn spawn_app_with_kafka(kafka: KafkaSettings) -> TestApp {
     spawn_app_on(url, Some(database), Vec::new(), Some(kafka), None).await
 }
 
+/// The gateway ingesting requests itself (the in-process transport) from `provider`.
+pub async fn spawn_app_in_process(provider: ProviderSettings) -> TestApp {
+    let database = TestDb::create().await;
+    let url = database.url.clone();
+    let mut settings = serve_settings(url.clone(), Vec::new(), None, None);
+    settings.transport = RequestTransport::InProcess;
+    settings.ingestion = test_ingestion_settings(provider);
+    start(settings, url, Some(database)).await
+}
+
 async fn spawn_app_on(
     url: String,
     database: Option<TestDb>,
@@ -172,7 +182,17 @@ async fn spawn_app_on(
     kafka: Option<KafkaSettings>,
     cache: Option<CacheSettings>,
 ) -> TestApp {
-    let settings = ServeSettings {
+    let settings = serve_settings(url.clone(), cors, kafka, cache);
+    start(settings, url, database).await
+}
+
+fn serve_settings(
+    url: String,
+    cors: Vec<String>,
+    kafka: Option<KafkaSettings>,
+    cache: Option<CacheSettings>,
+) -> ServeSettings {
+    ServeSettings {
         database: DatabaseSettings {
             url: SecretString::from(url.clone()),
             pool_size: 8,
@@ -200,7 +220,10 @@ async fn spawn_app_on(
             admin_token: Some(SecretString::from(ADMIN_TOKEN)),
             registrations_per_minute: NonZeroU32::new(REGISTRATIONS_PER_MINUTE).expect("non-zero"),
         },
-    };
+    }
+}
+
+async fn start(settings: ServeSettings, url: String, database: Option<TestDb>) -> TestApp {
     let app = Application::build(&settings).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("bound address"));
     let db = app.db().clone();

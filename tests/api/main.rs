@@ -19,5 +19,6 @@ mod outbox;
 mod registration;
 mod search;
 mod subscriptions;
+mod transports;
 mod upstream;
 mod worker;
