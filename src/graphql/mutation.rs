@@ -6,7 +6,8 @@ use async_graphql::{Context, Object, ResultExt};
 use super::ApiError;
 use super::company::Company;
 use super::request::{Caller, RegistrationLimiter};
-use crate::db::Db;
+use crate::db::companies::CompanyRecord;
+use crate::db::{Db, DbError};
 use crate::domain::Symbol;
 use crate::registration;
 
@@ -26,18 +27,8 @@ impl RegistrationMutation {
     ) -> async_graphql::Result<Company> {
         let symbol = Symbol::parse(&symbol).map_err(ApiError::from).extend()?;
         RegistrationLimiter::admit(ctx, 1).extend()?;
-        let db = ctx.data::<Db>()?;
-        match registration::ensure_ingested(db, &symbol)
-            .await
-            .map_err(ApiError::from)
-            .extend()?
-        {
-            Some(record) => Ok(Company::stored(symbol, record)),
-            None => Err(ApiError::NotFound(format!(
-                "{symbol} is not a listed company"
-            )))
-            .extend(),
-        }
+        let record = registration::ensure_ingested(ctx.data::<Db>()?, &symbol).await;
+        stored(symbol, record, "is not a listed company")
     }
 
     /// Re-ingests a stored company (admin only: `Authorization: Bearer $ADMIN_TOKEN`). Its
@@ -51,14 +42,19 @@ impl RegistrationMutation {
             return Err(ApiError::Forbidden).extend();
         }
         let symbol = Symbol::parse(&symbol).map_err(ApiError::from).extend()?;
-        let db = ctx.data::<Db>()?;
-        match registration::refresh(db, &symbol)
-            .await
-            .map_err(ApiError::from)
-            .extend()?
-        {
-            Some(record) => Ok(Company::stored(symbol, record)),
-            None => Err(ApiError::NotFound(format!("{symbol} is not stored"))).extend(),
-        }
+        let record = registration::refresh(ctx.data::<Db>()?, &symbol).await;
+        stored(symbol, record, "is not stored")
+    }
+}
+
+/// The company a registration call returned, or `NOT_FOUND` saying why there was none.
+fn stored(
+    symbol: Symbol,
+    record: Result<Option<CompanyRecord>, DbError>,
+    missing: &str,
+) -> async_graphql::Result<Company> {
+    match record.map_err(ApiError::from).extend()? {
+        Some(record) => Ok(Company::stored(symbol, record)),
+        None => Err(ApiError::NotFound(format!("{symbol} {missing}"))).extend(),
     }
 }
