@@ -6,11 +6,10 @@ use clap::{Parser, Subcommand};
 use crate::config::{DatabaseSettings, ServeSettings, TelemetrySettings, WorkerSettings};
 use std::path::PathBuf;
 
-use tokio_util::sync::CancellationToken;
-
 use crate::db::{self, Db};
 use crate::domain::Symbol;
 use crate::ingestion::import::{Companies, import_dir};
+use crate::shutdown;
 use crate::startup::Application;
 use crate::worker::Worker;
 
@@ -75,24 +74,25 @@ pub enum Command {
 }
 
 impl Command {
-    /// Runs the subcommand; `serve` and `worker` run until `shutdown` is cancelled.
-    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+    /// Runs the subcommand. `serve` and `worker` run until SIGTERM or Ctrl-C, then drain
+    /// (see `shutdown`); the others keep the default signal handling.
+    pub async fn run(self) -> anyhow::Result<()> {
         match self {
             Self::Serve { migrate, settings } => {
                 if migrate {
                     migrate_database(&settings.database).await?;
                 }
-                Application::build(&settings)
-                    .await?
-                    .run_until_stopped(shutdown)
-                    .await?;
+                let app = Application::build(&settings).await?;
+                let shutdown = shutdown::on_signal();
+                shutdown::bounded(&shutdown, app.run_until_stopped(shutdown.clone())).await?;
             }
             Self::Worker { migrate, settings } => {
                 let worker = Worker::build(settings.clone())?;
                 if migrate {
                     migrate_database(&settings.database).await?;
                 }
-                worker.run(shutdown).await?;
+                let shutdown = shutdown::on_signal();
+                shutdown::bounded(&shutdown, worker.run(shutdown.clone())).await?;
             }
             Self::Migrate { database } => migrate_database(&database).await?,
             Self::Schema => print!("{}", crate::graphql::sdl()),

@@ -32,6 +32,24 @@ pub async fn drain(what: &str, work: impl Future<Output = ()>) -> bool {
     drained
 }
 
+/// Runs `work`, a process's whole life, until it returns or until the drain deadline after
+/// `shutdown` has passed. Then something ignored the deadline (librdkafka talking to a dead
+/// broker, most likely) and its destructors would block as well: the process exits at once,
+/// with status 1, without running them.
+pub async fn bounded<T>(shutdown: &CancellationToken, work: impl Future<Output = T>) -> T {
+    tokio::select! {
+        done = work => done,
+        () = async {
+            shutdown.cancelled().await;
+            // The work's own drains have `DRAIN_DEADLINE`; a little slack lets them report.
+            tokio::time::sleep(DRAIN_DEADLINE + Duration::from_millis(500)).await;
+        } => {
+            tracing::error!("still busy after the drain deadline; exiting now");
+            std::process::exit(1);
+        }
+    }
+}
+
 /// Resolves on SIGTERM or Ctrl-C.
 async fn signal() {
     let ctrl_c = tokio::signal::ctrl_c();
