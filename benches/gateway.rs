@@ -29,7 +29,8 @@ use finstage::db::statements::StatementKind;
 use finstage::domain::{
     BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, Statement, Symbol,
 };
-use finstage::ingestion::normalize::{NormalizedCompany, normalize};
+use finstage::ingestion::NormalizedCompany;
+use finstage::ingestion::normalize::normalize;
 use finstage::ingestion::store::store_company;
 use futures_util::StreamExt;
 use secrecy::SecretString;

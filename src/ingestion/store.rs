@@ -6,7 +6,7 @@
 
 use diesel_async::{AsyncConnection, AsyncMysqlConnection};
 
-use super::normalize::NormalizedCompany;
+use super::NormalizedCompany;
 use crate::db::DbError;
 use crate::db::companies::{self, CompanyProfile};
 use crate::db::registrations;

@@ -236,7 +236,7 @@ impl Worker {
     async fn store(
         &self,
         symbol: &Symbol,
-        company: &crate::ingestion::normalize::NormalizedCompany,
+        company: &crate::ingestion::NormalizedCompany,
         completes: Option<CompletedRequest>,
     ) -> Result<Outcome, WorkerError> {
         let mut conn = self.db.conn().await?;

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Worker, WorkerError};
 use crate::db::registrations::{self, RegistrationRecord};
 use crate::domain::{RegistrationState, Symbol};
-use crate::ingestion::normalize::NormalizedCompany;
+use crate::ingestion::NormalizedCompany;
 use crate::ingestion::providers::ProviderError;
 
 /// What asking the provider came to.

@@ -39,7 +39,7 @@ use crate::domain::{
 use crate::ingestion::companyfacts::padded_cik;
 use crate::ingestion::fiscal::Span;
 use crate::ingestion::line_items::Slot;
-use crate::ingestion::normalize::{CompanyInfo, NormalizedCompany};
+use crate::ingestion::{CompanyInfo, NormalizedCompany};
 
 const USER_AGENT: &str = concat!("finstage/", env!("CARGO_PKG_VERSION"));
 

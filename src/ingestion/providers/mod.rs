@@ -17,7 +17,8 @@ pub use fmp::FmpProvider;
 pub use sec::SecProvider;
 pub use sec_dir::SecDirProvider;
 
-use super::normalize::{NormalizeError, NormalizedCompany, normalize};
+use super::NormalizedCompany;
+use super::normalize::{NormalizeError, normalize};
 use crate::config::{ProviderKind, ProviderSettings};
 use crate::domain::Symbol;
 

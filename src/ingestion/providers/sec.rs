@@ -15,8 +15,8 @@ use tokio::sync::Mutex;
 use super::{Provider, ProviderConfigError, ProviderError, http, normalize_companyfacts};
 use crate::config::ProviderSettings;
 use crate::domain::Symbol;
+use crate::ingestion::NormalizedCompany;
 use crate::ingestion::companyfacts::{cik_index, padded_cik, parse_tickers};
-use crate::ingestion::normalize::NormalizedCompany;
 
 /// SEC adds new tickers daily; a day-old list only delays brand-new listings.
 const TICKERS_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);

@@ -9,9 +9,9 @@ use tokio::sync::OnceCell;
 
 use super::{Provider, ProviderError, normalize_companyfacts};
 use crate::domain::Symbol;
+use crate::ingestion::NormalizedCompany;
 use crate::ingestion::companyfacts::{cik_index, padded_cik, parse_tickers};
 use crate::ingestion::import::TICKERS_FILE;
-use crate::ingestion::normalize::NormalizedCompany;
 
 pub struct SecDirProvider {
     dir: PathBuf,
