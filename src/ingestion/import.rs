@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::companyfacts::{Ticker, cik_index, padded_cik, parse_tickers};
+use super::companyfacts::{
+    TICKERS_FILE, Ticker, cik_index, companyfacts_file, padded_cik, parse_tickers,
+};
 use super::normalize::normalize;
 use super::store::store_company;
 use crate::db::listings::{self, Listing};
 use crate::db::{Db, DbError};
 use crate::domain::Symbol;
-
-pub const TICKERS_FILE: &str = "company_tickers.json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -149,7 +149,7 @@ async fn companies_to_import(
         }
     }
     let cik_by_symbol = cik_index(tickers);
-    let file_of = |cik: u64| dir.join(format!("CIK{}.json", padded_cik(cik)));
+    let file_of = |cik: u64| dir.join(companyfacts_file(cik));
 
     if !only.is_empty() {
         let mut wanted = Vec::new();
