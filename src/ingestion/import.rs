@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::companyfacts::{
     TICKERS_FILE, Ticker, cik_index, companyfacts_file, padded_cik, parse_tickers,
 };
-use super::normalize::normalize;
+use super::providers::normalize_companyfacts;
 use super::store::store_company;
 use crate::db::listings::{self, Listing};
 use crate::db::{Db, DbError};
@@ -108,10 +108,8 @@ async fn import_company(
     path: &Path,
 ) -> Result<(), String> {
     let json = read(path).await.map_err(|e| e.to_string())?;
-    // Normalizing a large filer takes milliseconds of CPU: keep it off the async workers.
-    let company = tokio::task::spawn_blocking(move || normalize(&json))
+    let company = normalize_companyfacts(json)
         .await
-        .map_err(|e| format!("normalization aborted: {e}"))?
         .map_err(|e| format!("{}: {e}", path.display()))?;
     store_company(conn, symbol, None, &company, None)
         .await
