@@ -38,7 +38,7 @@ use crate::domain::{
 };
 use crate::ingestion::companyfacts::padded_cik;
 use crate::ingestion::fiscal::Span;
-use crate::ingestion::line_items::Slot;
+use crate::ingestion::line_items::{Slot, slot};
 use crate::ingestion::{CompanyInfo, NormalizedCompany};
 
 const USER_AGENT: &str = concat!("finstage/", env!("CARGO_PKG_VERSION"));
@@ -253,12 +253,7 @@ macro_rules! fields {
         &[$(Field {
             keys: &[$($key),+],
             reading: Reading::$reading,
-            slot: {
-                fn slot(items: &mut $items) -> Slot<'_> {
-                    Slot::from(&mut items.$field)
-                }
-                slot
-            },
+            slot: slot!($items, $field),
         }),+]
     };
 }
