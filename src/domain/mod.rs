@@ -9,6 +9,8 @@ mod symbol;
 
 pub use company::CompanyStatus;
 pub use money::Money;
+#[cfg(test)]
+pub(crate) use money::money;
 pub use registration::RegistrationState;
 pub use statements::{
     BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, PeriodKind, Statement,

@@ -422,7 +422,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::domain::IncomeStatementItems;
+    use crate::domain::{IncomeStatementItems, money};
 
     fn fact(start: Option<&str>, end: &str, val: Value, form: &str, filed: &str) -> Value {
         let mut fact = json!({
@@ -445,10 +445,6 @@ mod tests {
         }
         json!({ "cik": 42, "entityName": "Example Corp", "facts": { "us-gaap": us_gaap } })
             .to_string()
-    }
-
-    fn money(text: &str) -> Option<Money> {
-        Some(Money(text.parse().expect("decimal")))
     }
 
     const FY: (Option<&str>, &str) = (Some("2023-01-01"), "2023-12-31");

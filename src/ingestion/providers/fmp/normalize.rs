@@ -297,16 +297,12 @@ fn preceding(year: i32, period: FiscalPeriod) -> [(i32, FiscalPeriod); 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::IncomeStatementItems;
+    use crate::domain::{IncomeStatementItems, money};
     use crate::ingestion::providers::fmp::fixtures::{
         BALANCE, CASH_FLOW, INCOME, PROFILE, REFUSAL, V3_BALANCE_QUARTERS, V3_CASH_FLOW_QUARTERS,
         V3_INCOME, aapl,
     };
     use crate::ingestion::providers::fmp::wire::parse_profile;
-
-    fn money(text: &str) -> Option<Money> {
-        Some(Money(text.parse().unwrap()))
-    }
 
     fn day(text: &str) -> NaiveDate {
         text.parse().unwrap()
