@@ -26,10 +26,11 @@ use finstage::config::DatabaseSettings;
 use finstage::db::Db;
 use finstage::db::companies;
 use finstage::db::statements::StatementKind;
+use finstage::domain::NormalizedCompany;
 use finstage::domain::{
     BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, Statement, Symbol,
 };
-use finstage::ingestion::normalize::{NormalizedCompany, normalize};
+use finstage::ingestion::normalize::normalize;
 use finstage::registration::lifecycle;
 use futures_util::StreamExt;
 use secrecy::SecretString;

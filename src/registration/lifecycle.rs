@@ -23,11 +23,11 @@ use crate::db::companies::{self, CompanyProfile, CompanyRecord};
 use crate::db::registrations::{self, RegistrationRecord};
 use crate::db::statements::StatementKind;
 use crate::db::{DbError, is_data_error, listings};
+use crate::domain::NormalizedCompany;
 use crate::domain::{
     BalanceSheetItems, CashFlowItems, CompanyStatus, IncomeStatementItems, RegistrationState,
     Symbol,
 };
-use crate::ingestion::normalize::NormalizedCompany;
 
 /// Symbols split by the securities master, and how many new requests were opened.
 pub struct Registered {
