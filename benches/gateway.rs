@@ -26,11 +26,12 @@ use finstage::config::DatabaseSettings;
 use finstage::db::Db;
 use finstage::db::companies;
 use finstage::db::statements::StatementKind;
+use finstage::domain::NormalizedCompany;
 use finstage::domain::{
     BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, Statement, Symbol,
 };
-use finstage::ingestion::normalize::{NormalizedCompany, normalize};
-use finstage::ingestion::store::store_company;
+use finstage::ingestion::normalize::normalize;
+use finstage::registration::lifecycle;
 use futures_util::StreamExt;
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -257,7 +258,7 @@ async fn seed(db: &Db) -> Result<(), Error> {
             async move {
                 let symbol = Symbol::parse(&symbol(i))?;
                 let mut conn = db.conn().await?;
-                store_company(&mut conn, &symbol, Some("Nasdaq"), &company, None).await?;
+                lifecycle::store(&mut conn, &symbol, Some("Nasdaq"), &company, None, 0).await?;
                 Ok::<_, Error>(())
             }
         })

@@ -9,11 +9,13 @@ use std::num::NonZeroU32;
 use std::time::Instant;
 
 use finstage::config::{
-    ApiSettings, CacheSettings, DatabaseSettings, HttpSettings, KafkaSettings, ServeSettings,
+    ApiSettings, CacheSettings, DatabaseSettings, HttpSettings, IngestionSettings, KafkaSettings,
+    ProviderKind, ProviderSettings, RequestTransport, ServeSettings,
 };
 use finstage::startup::Application;
 use secrecy::SecretString;
 use support::{Broker, Error, free_port, fresh_database};
+use tokio_util::sync::CancellationToken;
 
 const DATABASE: &str = "finstage_bench_pending";
 const REQUESTS: usize = 400;
@@ -46,14 +48,31 @@ fn settings(brokers: String) -> Result<ServeSettings, Error> {
             max_response_bytes: 32 * 1024 * 1024,
             ttl_secs: 600,
         },
-        kafka_enabled: true,
+        transport: RequestTransport::Kafka,
+        // Unused with the Kafka transport.
+        ingestion: IngestionSettings {
+            provider: ProviderSettings {
+                provider: ProviderKind::SecDir,
+                sec_base_url: String::new(),
+                sec_tickers_url: String::new(),
+                sec_user_agent: None,
+                sec_requests_per_second: NonZeroU32::MIN,
+                sec_dir: Some(support::FIXTURES.into()),
+                fmp_base_url: String::new(),
+                fmp_api_key: None,
+                timeout_secs: 30,
+            },
+            max_attempts: 1,
+            retry_base_ms: 100,
+            retry_max_ms: 1_000,
+        },
     })
 }
 
 async fn measure(label: &str, brokers: String, prefix: char) -> Result<(), Error> {
     let app = Application::build(&settings(brokers)?).await?;
     let url = format!("http://{}/graphql", app.local_addr()?);
-    tokio::spawn(app.run_until_stopped());
+    tokio::spawn(app.run_until_stopped(CancellationToken::new()));
     let client = reqwest::Client::new();
     let mut latencies = Vec::with_capacity(REQUESTS);
     for i in 0..REQUESTS {

@@ -10,7 +10,8 @@ use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
 use finstage::config::{
-    DatabaseSettings, KafkaSettings, ProviderKind, ProviderSettings, WorkerSettings,
+    DatabaseSettings, IngestionSettings, KafkaSettings, ProviderKind, ProviderSettings,
+    WorkerSettings,
 };
 use finstage::kafka::{self, ResultMessage};
 use finstage::worker::Worker;
@@ -52,22 +53,24 @@ async fn main() -> Result<(), Error> {
             timeout_secs: 5,
         },
         kafka: kafka.clone(),
-        provider: ProviderSettings {
-            provider: ProviderKind::SecDir,
-            sec_base_url: String::new(),
-            sec_tickers_url: String::new(),
-            sec_user_agent: None,
-            sec_requests_per_second: NonZeroU32::MIN,
-            sec_dir: Some(FIXTURES.into()),
-            fmp_base_url: String::new(),
-            fmp_api_key: None,
-            timeout_secs: 30,
+        ingestion: IngestionSettings {
+            provider: ProviderSettings {
+                provider: ProviderKind::SecDir,
+                sec_base_url: String::new(),
+                sec_tickers_url: String::new(),
+                sec_user_agent: None,
+                sec_requests_per_second: NonZeroU32::MIN,
+                sec_dir: Some(FIXTURES.into()),
+                fmp_base_url: String::new(),
+                fmp_api_key: None,
+                timeout_secs: 30,
+            },
+            max_attempts: 1,
+            retry_base_ms: 100,
+            retry_max_ms: 1_000,
         },
         group_id: "bench-workers".into(),
         session_timeout_ms: 6_000,
-        max_attempts: 1,
-        retry_base_ms: 100,
-        retry_max_ms: 1_000,
     })?;
     let shutdown = CancellationToken::new();
     let running = tokio::spawn(worker.run(shutdown.clone()));

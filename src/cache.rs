@@ -6,9 +6,10 @@
 //! from MySQL, so a `PENDING` company is seen turning `READY`.
 //!
 //! A response is cached under its exact request (the bytes of a JSON POST body, or a GET's
-//! query string) with the companies it read (`ResponseDependencies`, filled by the
-//! resolvers); anything else a response might depend on (a registration, a search, a
-//! mutation) makes it uncacheable.
+//! query string) with the companies it read (`ResponseDependencies`). Caching is opt-in:
+//! a response is kept only when `graphql::CachePolicy` saw every one of its fields come
+//! from READY company data; any other field (a registration, a search, a mutation, a field
+//! added later and not declared cache-safe) leaves it uncached.
 //!
 //! Identical requests that miss at the same moment (a cold cache, or every dashboard
 //! re-asking right after a company's result event) are computed once: the first computes,
@@ -26,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use moka::sync::Cache;
 
 use crate::config::CacheSettings;
@@ -109,14 +110,26 @@ struct CachedResponse {
     companies: Arc<[Symbol]>,
 }
 
-/// What one response read, recorded by the resolvers while it is computed.
+/// What one response read and whether it may be kept, recorded while it is computed.
+/// A response starts undecided, which is never cached: only `graphql::CachePolicy`, having
+/// seen every field of a successful execution resolve from READY company data, declares it
+/// cacheable. Anything else (a field it does not know, a company not `READY`) rules it out
+/// for good.
 #[derive(Default)]
 pub struct ResponseDependencies(Mutex<Dependencies>);
 
 #[derive(Default)]
 struct Dependencies {
     companies: Vec<Symbol>,
-    uncacheable: bool,
+    cacheability: Cacheability,
+}
+
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum Cacheability {
+    #[default]
+    Undecided,
+    Cacheable,
+    Uncacheable,
 }
 
 impl ResponseDependencies {
@@ -124,21 +137,33 @@ impl ResponseDependencies {
     pub fn company(&self, symbol: &Symbol, status: Option<CompanyStatus>) {
         if let Ok(mut dependencies) = self.0.lock() {
             dependencies.companies.push(symbol.clone());
-            dependencies.uncacheable |= status != Some(CompanyStatus::Ready);
+            if status != Some(CompanyStatus::Ready) {
+                dependencies.cacheability = Cacheability::Uncacheable;
+            }
         }
     }
 
     /// The response shows something no result event announces a change of.
     pub fn uncacheable(&self) {
         if let Ok(mut dependencies) = self.0.lock() {
-            dependencies.uncacheable = true;
+            dependencies.cacheability = Cacheability::Uncacheable;
+        }
+    }
+
+    /// Every field of the response was cache-safe; a verdict of uncacheable stands.
+    pub fn cacheable(&self) {
+        if let Ok(mut dependencies) = self.0.lock()
+            && dependencies.cacheability == Cacheability::Undecided
+        {
+            dependencies.cacheability = Cacheability::Cacheable;
         }
     }
 
     /// The companies the response read, if it may be cached.
-    fn cacheable_companies(&self) -> Option<Arc<[Symbol]>> {
+    pub fn cacheable_companies(&self) -> Option<Arc<[Symbol]>> {
         let dependencies = self.0.lock().ok()?;
-        (!dependencies.uncacheable).then(|| dependencies.companies.clone().into())
+        (dependencies.cacheability == Cacheability::Cacheable)
+            .then(|| dependencies.companies.clone().into())
     }
 }
 
@@ -369,6 +394,9 @@ mod tests {
         let ready = ResponseDependencies::default();
         ready.company(&apple, Some(CompanyStatus::Ready));
         cache.fill_response(cache.generation(), q1.clone(), Bytes::from("a"), &ready);
+        assert_eq!(cache.response(&q1), None, "undecided is not cacheable");
+        ready.cacheable();
+        cache.fill_response(cache.generation(), q1.clone(), Bytes::from("a"), &ready);
         assert_eq!(cache.response(&q1), Some(Bytes::from("a")));
         let same_bytes_by_get = RequestKey::Get(Bytes::from_static(b"q1"));
         assert_eq!(cache.response(&same_bytes_by_get), None);
@@ -376,6 +404,7 @@ mod tests {
         let pending = ResponseDependencies::default();
         pending.company(&apple, Some(CompanyStatus::Ready));
         pending.company(&Symbol::parse("NEW").unwrap(), None);
+        pending.cacheable();
         cache.fill_response(cache.generation(), q2.clone(), Bytes::from("b"), &pending);
         assert_eq!(cache.response(&q2), None);
 

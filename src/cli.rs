@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use crate::db::{self, Db};
 use crate::domain::Symbol;
 use crate::ingestion::import::{Companies, import_dir};
-use crate::startup::{Application, shutdown_signal};
+use crate::shutdown;
+use crate::startup::Application;
 use crate::worker::Worker;
 
 #[derive(Debug, Parser)]
@@ -73,29 +74,25 @@ pub enum Command {
 }
 
 impl Command {
+    /// Runs the subcommand. `serve` and `worker` run until SIGTERM or Ctrl-C, then drain
+    /// (see `shutdown`); the others keep the default signal handling.
     pub async fn run(self) -> anyhow::Result<()> {
         match self {
             Self::Serve { migrate, settings } => {
                 if migrate {
                     migrate_database(&settings.database).await?;
                 }
-                Application::build(&settings)
-                    .await?
-                    .run_until_stopped()
-                    .await?;
+                let app = Application::build(&settings).await?;
+                let shutdown = shutdown::on_signal();
+                shutdown::bounded(&shutdown, app.run_until_stopped(shutdown.clone())).await?;
             }
             Self::Worker { migrate, settings } => {
                 let worker = Worker::build(settings.clone())?;
                 if migrate {
                     migrate_database(&settings.database).await?;
                 }
-                let shutdown = tokio_util::sync::CancellationToken::new();
-                let stop = shutdown.clone();
-                tokio::spawn(async move {
-                    shutdown_signal().await;
-                    stop.cancel();
-                });
-                worker.run(shutdown).await?;
+                let shutdown = shutdown::on_signal();
+                shutdown::bounded(&shutdown, worker.run(shutdown.clone())).await?;
             }
             Self::Migrate { database } => migrate_database(&database).await?,
             Self::Schema => print!("{}", crate::graphql::sdl()),

@@ -103,7 +103,7 @@ pub struct CacheSettings {
     #[arg(long, env = "CACHE_MAX_RESPONSE_BYTES", default_value_t = 32 * 1024 * 1024)]
     pub max_response_bytes: u64,
     /// Seconds a cached company lives at most. Result events drop a re-ingested company at
-    /// once; this bounds staleness when events are off (KAFKA_ENABLED=false) or missed.
+    /// once; this bounds staleness when events are off (REQUEST_TRANSPORT=off) or missed.
     #[arg(long = "cache-ttl-secs", env = "CACHE_TTL_SECS", default_value_t = 600)]
     pub ttl_secs: u64,
 }
@@ -120,10 +120,25 @@ pub struct ServeSettings {
     pub kafka: KafkaSettings,
     #[command(flatten)]
     pub cache: CacheSettings,
-    /// Use Kafka: run the outbox relay (publishing registration requests) and listen for
-    /// ingestion results (live subscriptions). Off, requests wait in the outbox.
-    #[arg(long, env = "KAFKA_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
-    pub kafka_enabled: bool,
+    /// How registration requests reach an ingestion worker, and outcomes come back.
+    #[arg(long, env = "REQUEST_TRANSPORT", value_enum, default_value_t = RequestTransport::Kafka)]
+    pub transport: RequestTransport,
+    /// Used by the in-process transport only: `serve` ingests companies itself.
+    #[command(flatten)]
+    pub ingestion: IngestionSettings,
+}
+
+/// The seam between the gateway and ingestion (see ARCHITECTURE.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RequestTransport {
+    /// The outbox relay publishes requests to Kafka for `finstage worker` processes, and the
+    /// gateway listens on the result topic (production; scales out).
+    Kafka,
+    /// `serve` claims requests from the outbox and ingests them itself; outcomes go straight
+    /// to the read cache and subscribers. One machine, no broker (demos, development).
+    InProcess,
+    /// Requests wait in the outbox (tests; a gateway beside an external relay).
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -181,6 +196,23 @@ impl ProviderSettings {
     }
 }
 
+/// How one company is fetched and how hard the provider is retried: shared by
+/// `finstage worker` and the in-process transport.
+#[derive(Debug, Clone, Args)]
+pub struct IngestionSettings {
+    #[command(flatten)]
+    pub provider: ProviderSettings,
+    /// Provider attempts per request before it is dead-lettered and the company FAILED.
+    #[arg(long, env = "WORKER_MAX_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_attempts: u32,
+    /// First retry delay (milliseconds); it doubles per attempt, with jitter.
+    #[arg(long, env = "WORKER_RETRY_BASE_MS", default_value_t = 1_000)]
+    pub retry_base_ms: u64,
+    /// Longest retry delay (milliseconds), also the cap on a provider's Retry-After.
+    #[arg(long, env = "WORKER_RETRY_MAX_MS", default_value_t = 30_000)]
+    pub retry_max_ms: u64,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct WorkerSettings {
     #[command(flatten)]
@@ -188,7 +220,7 @@ pub struct WorkerSettings {
     #[command(flatten)]
     pub kafka: KafkaSettings,
     #[command(flatten)]
-    pub provider: ProviderSettings,
+    pub ingestion: IngestionSettings,
     /// Consumer group of the workers; run more workers with the same group to scale out.
     #[arg(
         long,
@@ -199,15 +231,6 @@ pub struct WorkerSettings {
     /// How long the group waits for a silent worker before handing its partitions to others.
     #[arg(long, env = "KAFKA_SESSION_TIMEOUT_MS", default_value_t = 45_000)]
     pub session_timeout_ms: u32,
-    /// Provider attempts per request before it is dead-lettered and the company FAILED.
-    #[arg(long, env = "WORKER_MAX_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_attempts: u32,
-    /// First retry delay (milliseconds); it doubles per attempt, with jitter.
-    #[arg(long, env = "WORKER_RETRY_BASE_MS", default_value_t = 1_000)]
-    pub retry_base_ms: u64,
-    /// Longest retry delay (milliseconds), also the cap on a provider's Retry-After.
-    #[arg(long, env = "WORKER_RETRY_MAX_MS", default_value_t = 30_000)]
-    pub retry_max_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

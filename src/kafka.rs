@@ -14,6 +14,9 @@ use rdkafka::message::OwnedHeaders;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde::{Deserialize, Serialize};
 
+use tokio_util::sync::CancellationToken;
+
+use crate::backoff::Backoff;
 use crate::config::KafkaSettings;
 use crate::domain::CompanyStatus;
 
@@ -38,6 +41,10 @@ pub struct RegistrationMessage {
 #[serde(rename_all = "camelCase")]
 pub struct ResultMessage {
     pub symbol: String,
+    /// The company's id in the database the gateways share, so each can drop the company's
+    /// cached statements without looking it up. Absent in events from older workers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<i64>,
     /// True when this ingestion stored the company (a failed refresh is `READY` but false).
     pub success: bool,
     pub status: CompanyStatus,
@@ -121,13 +128,26 @@ pub async fn ensure_topics(settings: &KafkaSettings) -> Result<(), KafkaError> {
     Ok(())
 }
 
-/// [`ensure_topics`], retried with exponential backoff (up to 30 s) until the cluster answers.
-pub async fn ensure_topics_retrying(settings: &KafkaSettings) {
-    let mut delay = Duration::from_millis(500);
-    while let Err(error) = ensure_topics(settings).await {
+/// [`ensure_topics`], retried with backoff until the cluster answers; false when `shutdown`
+/// came first.
+pub async fn ensure_topics_retrying(
+    settings: &KafkaSettings,
+    shutdown: &CancellationToken,
+) -> bool {
+    let mut backoff = Backoff::starting_at(Duration::from_millis(500));
+    loop {
+        let error = tokio::select! {
+            () = shutdown.cancelled() => return false,
+            created = ensure_topics(settings) => match created {
+                Ok(()) => return true,
+                Err(error) => error,
+            },
+        };
+        let delay = backoff.next_delay();
         tracing::warn!(%error, retry_in_ms = delay.as_millis(), "kafka topics not ready");
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(30));
+        if !Backoff::sleep(delay, shutdown).await {
+            return false;
+        }
     }
 }
 

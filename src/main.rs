@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use clap::Parser;
 use finstage::{cli::Cli, telemetry};
 
@@ -7,9 +9,14 @@ use finstage::{cli::Cli, telemetry};
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init(&cli.telemetry);
-    cli.command.run().await
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(cli.command.run());
+    // A blocking thread stuck on a dead broker must not hold the exit up.
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    result
 }

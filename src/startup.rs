@@ -1,27 +1,37 @@
 //! Builds the gateway from settings and runs it: binds the listener first (port 0 works, for
-//! tests), then serves until SIGTERM or Ctrl-C, letting requests in flight finish. With Kafka
-//! on, the outbox relay and the result listener run beside the server.
+//! tests), then serves until the shutdown token is cancelled, letting requests in flight
+//! finish within the drain deadline. Beside the server runs the request transport: the
+//! outbox relay and the result listener (Kafka), or the in-process worker.
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 use crate::cache::ReadCache;
-use crate::config::ServeSettings;
+use crate::config::{RequestTransport, ServeSettings};
 use crate::db::{Db, DbError};
 use crate::graphql::{RegistrationLimiter, build_schema};
 use crate::http::{AppState, router};
 use crate::registration::relay::Relay;
-use crate::registration::results::{ResultListener, StatusFeed};
+use crate::results::StatusFeed;
+use crate::results::listener::ResultListener;
+use crate::shutdown;
+use crate::worker::ingest::Ingestor;
+use crate::worker::{InProcessWorker, WorkerError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
     Database(#[from] DbError),
-    #[error("cannot configure the Kafka producer: {0}")]
+    #[error("cannot configure the Kafka clients: {0}")]
     Kafka(#[from] rdkafka::error::KafkaError),
+    #[error("cannot ingest in process: {0}")]
+    Ingestion(#[from] WorkerError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -29,12 +39,18 @@ pub enum StartupError {
     },
 }
 
+/// What carries registration requests to ingestion, and outcomes back, in this gateway.
+enum Transport {
+    Kafka(Relay, ResultListener),
+    InProcess(InProcessWorker),
+    Off,
+}
+
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     db: Db,
-    relay: Option<Relay>,
-    results: Option<ResultListener>,
+    transport: Transport,
 }
 
 impl Application {
@@ -54,31 +70,32 @@ impl Application {
                 .admin_token
                 .clone()
                 .filter(|token| !token.expose_secret().is_empty()),
-            metrics: crate::telemetry::metrics(),
+            metrics: crate::telemetry::prometheus(),
+        };
+        let transport = match settings.transport {
+            RequestTransport::Kafka => Transport::Kafka(
+                Relay::new(db.clone(), settings.kafka.clone())?,
+                ResultListener::new(&settings.kafka, cache, feed)?,
+            ),
+            RequestTransport::InProcess => {
+                let ingestor = Ingestor::new(
+                    db.clone(),
+                    settings.database.pool_size,
+                    settings.ingestion.clone(),
+                )?;
+                Transport::InProcess(InProcessWorker::new(ingestor, cache, feed))
+            }
+            RequestTransport::Off => Transport::Off,
         };
         let addr = settings.http.listen_addr;
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
-        let (relay, results) = if settings.kafka_enabled {
-            (
-                Some(Relay::new(db.clone(), settings.kafka.clone())?),
-                Some(ResultListener::new(
-                    &settings.kafka,
-                    db.clone(),
-                    cache,
-                    feed,
-                )?),
-            )
-        } else {
-            (None, None)
-        };
         Ok(Self {
             listener,
             router: router(state, &settings.http),
             db,
-            relay,
-            results,
+            transport,
         })
     }
 
@@ -91,45 +108,42 @@ impl Application {
         &self.db
     }
 
-    /// Serves until SIGTERM or Ctrl-C; the relay and the result listener run beside it.
-    /// Stopping the relay mid-round is safe: unmarked requests are published again by the
-    /// next relay.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+    /// Serves until `shutdown` is cancelled, with the request transport beside the server;
+    /// then gives requests in flight and the transport's work in hand the drain deadline.
+    /// Stopping the relay mid-round is safe: unmarked requests are published again.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
         tracing::info!(addr = ?self.listener.local_addr().ok(), "serving GraphQL at /graphql");
-        let relay = self.relay.map(|relay| tokio::spawn(relay.run()));
-        let results = self.results.map(|results| tokio::spawn(results.run()));
+        let mut background = JoinSet::new();
+        match self.transport {
+            Transport::Kafka(relay, results) => {
+                background.spawn(relay.run(shutdown.clone()));
+                background.spawn(results.run(shutdown.clone()));
+            }
+            Transport::InProcess(worker) => {
+                background.spawn(worker.run(shutdown.clone()));
+            }
+            Transport::Off => {}
+        }
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
-        for task in relay.into_iter().chain(results) {
-            task.abort();
-        }
+        let server = axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+            .into_future();
+        tokio::pin!(server);
+        let served = tokio::select! {
+            served = &mut server => served,
+            () = shutdown.cancelled() => {
+                let mut served = Ok(());
+                shutdown::drain("HTTP requests in flight", async { served = (&mut server).await })
+                    .await;
+                served
+            }
+        };
+        shutdown::drain("background tasks", async {
+            while background.join_next().await.is_some() {}
+        })
+        .await;
         served
     }
-}
-
-/// Resolves on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = ctrl_c => {},
-                    _ = terminate.recv() => {},
-                }
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM; stopping on Ctrl-C only");
-                let _ = ctrl_c.await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-    tracing::info!("shutting down: finishing the work in flight");
 }

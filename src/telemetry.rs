@@ -30,7 +30,7 @@ pub fn init(settings: &TelemetrySettings) {
 
 /// The process-wide Prometheus recorder, installed on first use. `None` when another
 /// recorder was installed first (then `/metrics` reports that it has nothing).
-pub fn metrics() -> Option<PrometheusHandle> {
+pub fn prometheus() -> Option<PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
     HANDLE
         .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
@@ -41,4 +41,27 @@ pub fn metrics() -> Option<PrometheusHandle> {
             }
         })
         .clone()
+}
+
+/// Every metric the service exports, named once (README lists them).
+pub mod metrics {
+    /// Registration requests opened (new, re-queued or refreshes).
+    pub fn registrations_requested(opened: usize) {
+        metrics::counter!("finstage_registrations_requested_total").increment(opened as u64);
+    }
+
+    /// Requests the relay handed to Kafka.
+    pub fn registrations_published(published: usize) {
+        metrics::counter!("finstage_registrations_published_total").increment(published as u64);
+    }
+
+    /// Requests waiting in the outbox for the relay.
+    pub fn outbox_backlog(waiting: i64) {
+        metrics::gauge!("finstage_outbox_backlog").set(waiting as f64);
+    }
+
+    /// One SQL statement sent to MySQL.
+    pub fn sql_query() {
+        metrics::counter!("finstage_sql_queries_total").increment(1);
+    }
 }

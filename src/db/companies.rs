@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::{AsyncMysqlConnection, RunQueryDsl};
 
-use crate::db::schema::companies;
 use crate::domain::{CompanyStatus, Symbol};
+use crate::schema::companies;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = companies)]
@@ -34,6 +34,18 @@ pub struct CompanyProfile<'a> {
     pub exchange: Option<&'a str>,
     pub currency: Option<&'a str>,
     pub fiscal_year_end: Option<&'a str>,
+}
+
+pub async fn by_symbol(
+    conn: &mut AsyncMysqlConnection,
+    symbol: &Symbol,
+) -> QueryResult<Option<CompanyRecord>> {
+    companies::table
+        .filter(companies::symbol.eq(symbol.as_str()))
+        .select(CompanyRecord::as_select())
+        .first(conn)
+        .await
+        .optional()
 }
 
 pub async fn by_symbols(

@@ -5,7 +5,6 @@ pub mod companies;
 pub mod listings;
 pub mod locks;
 pub mod registrations;
-pub mod schema;
 mod sql_types;
 pub mod statements;
 
@@ -165,7 +164,7 @@ impl Instrumentation for QueryCounter {
         match event {
             InstrumentationEvent::StartQuery { query, .. } => {
                 self.0.fetch_add(1, Ordering::Relaxed);
-                metrics::counter!("finstage_sql_queries_total").increment(1);
+                crate::telemetry::metrics::sql_query();
                 tracing::trace!(target: "finstage::sql", query = %query, "sql query");
             }
             InstrumentationEvent::FinishQuery {

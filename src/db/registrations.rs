@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 
-use crate::db::schema::registration_requests as requests;
 use crate::domain::{RegistrationState, Symbol};
+use crate::schema::registration_requests as requests;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = requests)]

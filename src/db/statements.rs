@@ -34,7 +34,7 @@ macro_rules! statement_kind {
                 conn: &mut AsyncMysqlConnection,
                 company_ids: &[i64],
             ) -> QueryResult<Vec<(i64, Statement<Self>)>> {
-                use crate::db::schema::$table as t;
+                use crate::schema::$table as t;
                 use diesel::prelude::*;
                 use diesel_async::RunQueryDsl;
 
@@ -73,7 +73,7 @@ macro_rules! statement_kind {
                 company_id: i64,
                 statements: &[Statement<Self>],
             ) -> QueryResult<()> {
-                use crate::db::schema::$table as t;
+                use crate::schema::$table as t;
                 use diesel::prelude::*;
                 use diesel_async::RunQueryDsl;
 

@@ -1,4 +1,5 @@
-use async_graphql::Enum;
+use async_graphql::{Enum, SimpleObject};
+use chrono::{DateTime, Utc};
 use diesel::deserialize::FromSqlRow;
 use diesel::expression::AsExpression;
 use diesel::sql_types::Text;
@@ -41,4 +42,19 @@ impl CompanyStatus {
     pub fn is_final(self) -> bool {
         matches!(self, Self::Ready | Self::Failed | Self::NotFound)
     }
+}
+
+/// A company's status at a moment. The stream's first event is the stored status (possibly
+/// `PENDING` or `IN_PROGRESS`); the worker then announces each ingestion's outcome: `READY`,
+/// `FAILED` or `NOT_FOUND`, and again on every re-ingestion.
+#[derive(Debug, Clone, PartialEq, SimpleObject)]
+#[graphql(name = "CompanyStatusEvent")]
+pub struct StatusEvent {
+    // A validated, upper-case `Symbol`, as GraphQL shows it.
+    pub symbol: String,
+    pub status: CompanyStatus,
+    /// Why the company is `FAILED` or `NOT_FOUND`.
+    pub status_reason: Option<String>,
+    /// When the status was reached.
+    pub at: DateTime<Utc>,
 }

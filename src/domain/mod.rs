@@ -3,12 +3,16 @@
 
 mod company;
 mod money;
+mod normalized;
 mod registration;
 mod statements;
 mod symbol;
 
-pub use company::CompanyStatus;
+pub use company::{CompanyStatus, StatusEvent};
 pub use money::Money;
+#[cfg(test)]
+pub(crate) use money::money;
+pub use normalized::{CompanyInfo, NormalizedCompany};
 pub use registration::RegistrationState;
 pub use statements::{
     BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, PeriodKind, Statement,

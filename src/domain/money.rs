@@ -36,3 +36,10 @@ impl std::str::FromStr for Money {
         text.parse().map(Money)
     }
 }
+
+/// An expected figure in a test, written as the filing prints it: `money("6.13")`. Optional,
+/// as every line item is.
+#[cfg(test)]
+pub(crate) fn money(text: &str) -> Option<Money> {
+    Some(Money(text.parse().expect("a decimal literal")))
+}

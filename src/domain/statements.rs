@@ -14,7 +14,7 @@ use diesel::{AsChangeset, Insertable, Queryable, Selectable};
 use strum::{EnumString, IntoStaticStr};
 
 use super::Money;
-use crate::db::schema::{balance_sheets, cash_flow_statements, income_statements};
+use crate::schema::{balance_sheets, cash_flow_statements, income_statements};
 
 /// The fiscal period a statement covers: the full fiscal year or one of its quarters.
 #[derive(

@@ -1,7 +1,6 @@
 //! `company`, `companies` and the `Company` type with its batch-loaded statements.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::{ContainerType, Context, Object, OutputType, ResultExt, SimpleObject};
@@ -9,8 +8,9 @@ use chrono::{DateTime, Utc};
 
 use super::ApiError;
 use super::loaders::{CompanyLoader, StatementLoader};
-use super::registration::{Registration, RegistrationLimiter, load_registration};
-use crate::cache::{CachedKind, ResponseDependencies};
+use super::registration::{Registration, load_registration};
+use super::request::{RegistrationLimiter, record_company};
+use crate::cache::CachedKind;
 use crate::db::Db;
 use crate::db::companies::CompanyRecord;
 use crate::domain::{
@@ -43,7 +43,7 @@ impl CompanyQuery {
             None => register_missing(ctx, vec![symbol.clone()])
                 .await?
                 .remove(&symbol)
-                .unwrap_or_else(|| Company::pending(symbol)),
+                .unwrap_or(Company::Pending(symbol)),
         };
         company.record_dependency(ctx);
         Ok(company)
@@ -95,7 +95,7 @@ impl CompanyQuery {
                 None => registered
                     .get(&symbol)
                     .cloned()
-                    .unwrap_or_else(|| Company::pending(symbol)),
+                    .unwrap_or(Company::Pending(symbol)),
             })
             .collect();
         for company in &companies {
@@ -122,13 +122,6 @@ async fn prefetch<S: CachedKind>(
     Ok(())
 }
 
-/// Marks the response as not cacheable: it shows something no result event announces.
-pub(super) fn uncacheable(ctx: &Context<'_>) {
-    if let Some(dependencies) = ctx.data_opt::<Arc<ResponseDependencies>>() {
-        dependencies.uncacheable();
-    }
-}
-
 /// Registers symbols the database lacks (within the caller's rate limit) and returns them as
 /// companies: `PENDING` with an open registration, or `NOT_FOUND` when not listed.
 async fn register_missing(
@@ -149,51 +142,49 @@ async fn register_missing(
         .map(|(symbol, record)| (symbol.clone(), Company::stored(symbol, record)))
         .collect();
     for symbol in registered.unknown {
-        companies.insert(symbol.clone(), Company::not_found(symbol));
+        companies.insert(symbol.clone(), Company::Unlisted(symbol));
     }
     Ok(companies)
 }
 
-/// A listed company and its financial statements.
+/// A listed company and its financial statements, in one of the states a query finds it.
 #[derive(Clone)]
-pub struct Company {
-    symbol: Symbol,
-    /// `None` when the company is not stored.
-    record: Option<CompanyRecord>,
-    /// True when the securities master does not list the symbol.
-    unlisted: bool,
+pub enum Company {
+    /// Stored, in any status.
+    Stored {
+        symbol: Symbol,
+        record: Box<CompanyRecord>,
+    },
+    /// Not stored yet; its registration is queued (or was just now).
+    Pending(Symbol),
+    /// A loaded securities master does not list the symbol: nothing was queued.
+    Unlisted(Symbol),
 }
 
 impl Company {
     pub fn stored(symbol: Symbol, record: CompanyRecord) -> Self {
-        Self {
+        Self::Stored {
             symbol,
-            record: Some(record),
-            unlisted: false,
+            record: Box::new(record),
         }
     }
 
-    fn pending(symbol: Symbol) -> Self {
-        Self {
-            symbol,
-            record: None,
-            unlisted: false,
+    fn symbol_ref(&self) -> &Symbol {
+        match self {
+            Self::Stored { symbol, .. } | Self::Pending(symbol) | Self::Unlisted(symbol) => symbol,
+        }
+    }
+
+    fn record(&self) -> Option<&CompanyRecord> {
+        match self {
+            Self::Stored { record, .. } => Some(record.as_ref()),
+            Self::Pending(_) | Self::Unlisted(_) => None,
         }
     }
 
     /// Tells the response cache that the answer shows this company.
     fn record_dependency(&self, ctx: &Context<'_>) {
-        if let Some(dependencies) = ctx.data_opt::<Arc<ResponseDependencies>>() {
-            dependencies.company(&self.symbol, self.record.as_ref().map(|r| r.status));
-        }
-    }
-
-    fn not_found(symbol: Symbol) -> Self {
-        Self {
-            symbol,
-            record: None,
-            unlisted: true,
-        }
+        record_company(ctx, self.symbol_ref(), self.record().map(|r| r.status));
     }
 }
 
@@ -201,58 +192,56 @@ impl Company {
 impl Company {
     /// Ticker symbol, upper-case.
     async fn symbol(&self) -> &str {
-        self.symbol.as_str()
+        self.symbol_ref().as_str()
     }
 
     /// SEC Central Index Key, zero-padded to 10 digits.
     async fn cik(&self) -> Option<&str> {
-        self.record.as_ref()?.cik.as_deref()
+        self.record()?.cik.as_deref()
     }
 
     async fn name(&self) -> Option<&str> {
-        self.record.as_ref()?.name.as_deref()
+        self.record()?.name.as_deref()
     }
 
     async fn exchange(&self) -> Option<&str> {
-        self.record.as_ref()?.exchange.as_deref()
+        self.record()?.exchange.as_deref()
     }
 
     /// ISO 4217 code of the company's reporting currency.
     async fn currency(&self) -> Option<&str> {
-        self.record.as_ref()?.currency.as_deref()
+        self.record()?.currency.as_deref()
     }
 
     /// Month and day the fiscal year ends, as `MMDD` (Apple: `0930`, ending late September).
     async fn fiscal_year_end(&self) -> Option<&str> {
-        self.record.as_ref()?.fiscal_year_end.as_deref()
+        self.record()?.fiscal_year_end.as_deref()
     }
 
     async fn status(&self) -> CompanyStatus {
-        match &self.record {
-            Some(record) => record.status,
-            None if self.unlisted => CompanyStatus::NotFound,
-            None => CompanyStatus::Pending,
+        match self {
+            Self::Stored { record, .. } => record.status,
+            Self::Pending(_) => CompanyStatus::Pending,
+            Self::Unlisted(_) => CompanyStatus::NotFound,
         }
     }
 
     /// Why the company is `FAILED` or `NOT_FOUND`.
     async fn status_reason(&self) -> Option<&str> {
-        self.record.as_ref()?.status_reason.as_deref()
+        self.record()?.status_reason.as_deref()
     }
 
     /// The newest request to ingest this company, if any was made through the API.
     async fn registration(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Registration>> {
-        if self.record.is_none() {
-            return Ok(None);
+        match self {
+            Self::Stored { symbol, .. } => load_registration(ctx, symbol).await,
+            Self::Pending(_) | Self::Unlisted(_) => Ok(None),
         }
-        // A request's state changes without a result event (a refresh opens one).
-        uncacheable(ctx);
-        load_registration(ctx, &self.symbol).await
     }
 
     /// When the statements were last stored from the provider.
     async fn last_ingested_at(&self) -> Option<DateTime<Utc>> {
-        Some(self.record.as_ref()?.last_ingested_at?.and_utc())
+        Some(self.record()?.last_ingested_at?.and_utc())
     }
 
     /// Income statements, newest first.
@@ -322,7 +311,7 @@ impl Company {
             )))
             .extend();
         }
-        let Some(record) = &self.record else {
+        let Some(record) = self.record() else {
             return Ok(Vec::new());
         };
         let filter = StatementFilter {

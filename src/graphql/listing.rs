@@ -24,8 +24,6 @@ impl ListingQuery {
         query: String,
         #[graphql(default = 20)] first: i32,
     ) -> async_graphql::Result<Vec<Listing>> {
-        // The securities master changes by import, which sends no result event.
-        super::company::uncacheable(ctx);
         let text = query.trim();
         if text.is_empty() || text.chars().count() > MAX_SEARCH_LEN {
             return Err(ApiError::BadUserInput(format!(

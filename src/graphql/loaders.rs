@@ -12,10 +12,10 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use super::ApiError;
-use super::registration::RegistrationLoader;
 use crate::cache::{CachedKind, CompanyStatements, ReadCache};
 use crate::db::Db;
 use crate::db::companies::{self, CompanyRecord};
+use crate::db::registrations::{self, RegistrationRecord};
 use crate::domain::{BalanceSheetItems, CashFlowItems, IncomeStatementItems, Statement, Symbol};
 
 /// Adds this request's loaders to a GraphQL request.
@@ -138,5 +138,28 @@ impl<S: CachedKind> Loader<i64> for StatementLoader<S> {
             found.insert(id, statements);
         }
         Ok(found)
+    }
+}
+
+/// The newest registration request of each symbol.
+pub struct RegistrationLoader(pub Db);
+
+impl Loader<Symbol> for RegistrationLoader {
+    type Value = RegistrationRecord;
+    type Error = ApiError;
+
+    #[tracing::instrument(name = "load_registrations", skip_all, fields(count = symbols.len()))]
+    async fn load(
+        &self,
+        symbols: &[Symbol],
+    ) -> Result<HashMap<Symbol, RegistrationRecord>, ApiError> {
+        let mut conn = self.0.conn().await?;
+        let mut newest = HashMap::new();
+        for record in registrations::by_symbols(&mut conn, symbols).await? {
+            if let Ok(symbol) = Symbol::parse(&record.symbol) {
+                newest.entry(symbol).or_insert(record);
+            }
+        }
+        Ok(newest)
     }
 }

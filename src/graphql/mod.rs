@@ -5,18 +5,20 @@ mod company;
 mod error;
 mod listing;
 mod loaders;
+mod mutation;
 mod registration;
+mod request;
 mod subscription;
 
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
 pub use error::ApiError;
 pub use loaders::with_loaders;
-pub use registration::{Caller, RegistrationLimiter};
-pub use subscription::{CompanyStatusEvent, Subscription};
+pub use request::{Caller, RegistrationLimiter};
+pub use subscription::Subscription;
 
 use crate::db::Db;
-use crate::registration::results::StatusFeed;
+use crate::results::StatusFeed;
 
 /// Deepest selection accepted: the schema itself needs 3 levels; GraphiQL's introspection
 /// query needs 12.
@@ -29,7 +31,7 @@ pub const MAX_COMPLEXITY: usize = 50_000;
 pub struct Query(company::CompanyQuery, listing::ListingQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(registration::RegistrationMutation);
+pub struct Mutation(mutation::RegistrationMutation);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
@@ -48,6 +50,7 @@ pub fn sdl() -> String {
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query::default(), Mutation::default(), Subscription)
         .extension(error::ErrorCodes)
+        .extension(request::CachePolicy)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
 }

@@ -171,7 +171,7 @@ fn caller(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Caller {
         _ => false,
     };
     Caller {
-        client: peer.ip().to_string(),
+        client_ip: peer.ip().to_string(),
         admin,
     }
 }

@@ -11,6 +11,9 @@ use serde_json::value::RawValue;
 
 use crate::domain::Symbol;
 
+/// SEC's securities master: every ticker with its CIK and company name.
+pub const TICKERS_FILE: &str = "company_tickers.json";
+
 #[derive(Debug, thiserror::Error)]
 pub enum FactsError {
     #[error("malformed companyfacts JSON: {0}")]
@@ -139,4 +142,10 @@ pub fn cik_index(tickers: &[Ticker]) -> HashMap<Symbol, u64> {
 /// The CIK as SEC writes it in file names and URLs: ten digits, zero-padded.
 pub fn padded_cik(cik: u64) -> String {
     format!("{cik:010}")
+}
+
+/// The name of a company's companyfacts document, in SEC's bulk archive and its API alike:
+/// `CIK0000320193.json`.
+pub fn companyfacts_file(cik: u64) -> String {
+    format!("CIK{}.json", padded_cik(cik))
 }

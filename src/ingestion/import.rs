@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::companyfacts::{Ticker, cik_index, padded_cik, parse_tickers};
-use super::normalize::normalize;
-use super::store::store_company;
+use super::companyfacts::{
+    TICKERS_FILE, Ticker, cik_index, companyfacts_file, padded_cik, parse_tickers,
+};
+use super::providers::normalize_companyfacts;
 use crate::db::listings::{self, Listing};
 use crate::db::{Db, DbError};
 use crate::domain::Symbol;
-
-pub const TICKERS_FILE: &str = "company_tickers.json";
+use crate::registration::lifecycle;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -108,12 +108,10 @@ async fn import_company(
     path: &Path,
 ) -> Result<(), String> {
     let json = read(path).await.map_err(|e| e.to_string())?;
-    // Normalizing a large filer takes milliseconds of CPU: keep it off the async workers.
-    let company = tokio::task::spawn_blocking(move || normalize(&json))
+    let company = normalize_companyfacts(json)
         .await
-        .map_err(|e| format!("normalization aborted: {e}"))?
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    store_company(conn, symbol, None, &company, None)
+    lifecycle::store(conn, symbol, None, &company, None, 0)
         .await
         .map_err(|e| e.to_string())?;
     Ok(())
@@ -149,7 +147,7 @@ async fn companies_to_import(
         }
     }
     let cik_by_symbol = cik_index(tickers);
-    let file_of = |cik: u64| dir.join(format!("CIK{}.json", padded_cik(cik)));
+    let file_of = |cik: u64| dir.join(companyfacts_file(cik));
 
     if !only.is_empty() {
         let mut wanted = Vec::new();

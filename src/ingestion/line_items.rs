@@ -36,6 +36,18 @@ impl<'a> From<&'a mut Option<i64>> for Slot<'a> {
     }
 }
 
+/// A mapping table row's accessor: the `fn(&mut $items) -> Slot` of `$field`. One macro for
+/// SEC's `line_items!` and FMP's `fields!`, whose rows both point into a statement struct.
+macro_rules! slot {
+    ($items:ty, $field:ident) => {{
+        fn slot(items: &mut $items) -> $crate::ingestion::line_items::Slot<'_> {
+            $crate::ingestion::line_items::Slot::from(&mut items.$field)
+        }
+        slot
+    }};
+}
+pub(crate) use slot;
+
 pub struct LineItem<Items: 'static> {
     pub name: &'static str,
     pub tags: &'static [&'static str],
@@ -49,12 +61,7 @@ macro_rules! line_items {
             name: stringify!($field),
             tags: &[$($tag),+],
             measure: Measure::$measure,
-            slot: {
-                fn slot(items: &mut $items) -> Slot<'_> {
-                    Slot::from(&mut items.$field)
-                }
-                slot
-            },
+            slot: slot!($items, $field),
         }),+]
     };
 }

@@ -1,7 +1,8 @@
 //! Ingestion: turns a provider's documents into standardized statements and stores them.
 //! `companyfacts` reads SEC's XBRL JSON, `line_items` lists which us-gaap tags feed each line
-//! item, `normalize` builds the statements (pure, no I/O), `store` writes one company in one
-//! transaction and `import` loads a directory of SEC bulk files.
+//! item, `normalize` builds the statements (pure, no I/O), `providers` fetch them, and
+//! `import` loads a directory of SEC bulk files (stored through
+//! `registration::lifecycle::store`). Every provider returns a `domain::NormalizedCompany`.
 
 pub mod companyfacts;
 mod fiscal;
@@ -9,6 +10,5 @@ pub mod import;
 mod line_items;
 pub mod normalize;
 pub mod providers;
-pub mod store;
 
 pub use line_items::{BALANCE_SHEET, CASH_FLOW, INCOME_STATEMENT, LineItem};

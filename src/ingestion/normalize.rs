@@ -22,10 +22,8 @@ use rust_decimal::prelude::ToPrimitive;
 use super::companyfacts::{CompanyFacts, Fact, FactsError, padded_cik};
 use super::fiscal::{FiscalCalendar, Span};
 use super::line_items::{BALANCE_SHEET, CASH_FLOW, INCOME_STATEMENT, LineItem, Measure, Slot};
-use crate::domain::{
-    BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, Money, Statement,
-    StatementPeriod,
-};
+use crate::domain::{CompanyInfo, NormalizedCompany};
+use crate::domain::{FiscalPeriod, Money, Statement, StatementPeriod};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NormalizeError {
@@ -33,24 +31,6 @@ pub enum NormalizeError {
     Facts(#[from] FactsError),
     #[error("no annual (10-K) figures, so the fiscal year cannot be determined")]
     NoAnnualPeriods,
-}
-
-/// What the document says about the company itself.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CompanyInfo {
-    pub cik: String,
-    pub name: String,
-    pub currency: String,
-    /// `MMDD`.
-    pub fiscal_year_end: String,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct NormalizedCompany {
-    pub info: CompanyInfo,
-    pub income: Vec<Statement<IncomeStatementItems>>,
-    pub balance: Vec<Statement<BalanceSheetItems>>,
-    pub cash_flow: Vec<Statement<CashFlowItems>>,
 }
 
 pub fn normalize(json: &str) -> Result<NormalizedCompany, NormalizeError> {
@@ -442,6 +422,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
+    use crate::domain::{IncomeStatementItems, money};
 
     fn fact(start: Option<&str>, end: &str, val: Value, form: &str, filed: &str) -> Value {
         let mut fact = json!({
@@ -464,10 +445,6 @@ mod tests {
         }
         json!({ "cik": 42, "entityName": "Example Corp", "facts": { "us-gaap": us_gaap } })
             .to_string()
-    }
-
-    fn money(text: &str) -> Option<Money> {
-        Some(Money(text.parse().expect("decimal")))
     }
 
     const FY: (Option<&str>, &str) = (Some("2023-01-01"), "2023-12-31");

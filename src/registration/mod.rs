@@ -1,18 +1,20 @@
-//! Registration: a company the database lacks becomes a `PENDING` row plus one open request
-//! in the transactional outbox (`registration_requests`), both written in one transaction, so
-//! a request is never lost or duplicated and never waits on Kafka. `relay` hands open
-//! requests to Kafka.
+//! Registration: the service API that makes sure a company is being ingested. A company the
+//! database lacks becomes a `PENDING` row plus one open request in the transactional outbox
+//! (`registration_requests`), both written in one transaction, so a request is never lost
+//! or duplicated and never waits on Kafka. `lifecycle` owns every state change; `relay`
+//! hands open requests to Kafka.
 
+pub mod lifecycle;
 pub mod relay;
-pub mod results;
 
 use std::collections::{HashMap, HashSet};
 
-use diesel_async::{AsyncConnection, AsyncMysqlConnection};
+use diesel_async::AsyncConnection;
 
 use crate::db::companies::{self, CompanyRecord};
-use crate::db::{Db, DbError, is_retryable, listings, registrations};
+use crate::db::{Db, DbError, is_retryable};
 use crate::domain::{CompanyStatus, Symbol};
+use crate::telemetry::metrics;
 
 /// Attempts for a registration transaction that hits an InnoDB deadlock.
 const MAX_ATTEMPTS: u32 = 5;
@@ -32,9 +34,9 @@ pub struct Registered {
 pub async fn register(db: &Db, symbols: &[Symbol]) -> Result<Registered, DbError> {
     let mut conn = db.conn().await?;
     let mut attempt = 1;
-    let (listed, unknown, opened) = loop {
+    let registered = loop {
         let result = conn
-            .transaction(async |conn| register_in_transaction(conn, symbols).await)
+            .transaction(async |conn| lifecycle::register(conn, symbols).await)
             .await;
         match result {
             Err(error) if attempt < MAX_ATTEMPTS && is_retryable(&error) => {
@@ -44,65 +46,45 @@ pub async fn register(db: &Db, symbols: &[Symbol]) -> Result<Registered, DbError
             result => break result?,
         }
     };
-    metrics::counter!("finstage_registrations_requested_total").increment(opened as u64);
+    metrics::registrations_requested(registered.opened);
     // Read after commit: inside the transaction, a row another request committed meanwhile
     // is invisible to the snapshot even though the upsert found it.
-    let mut registered = Registered {
-        unknown: unknown.into_iter().collect(),
-        ..Registered::default()
-    };
-    if !listed.is_empty() {
-        for record in companies::by_symbols(&mut conn, &listed).await? {
+    let mut companies_now = HashMap::new();
+    if !registered.listed.is_empty() {
+        for record in companies::by_symbols(&mut conn, &registered.listed).await? {
             if let Ok(symbol) = Symbol::parse(&record.symbol) {
-                registered.companies.insert(symbol, record);
+                companies_now.insert(symbol, record);
             }
         }
     }
-    Ok(registered)
-}
-
-/// Splits `symbols` into listed and unknown ones and, for the listed, writes the `PENDING`
-/// companies and open requests; returns both lists and how many requests it opened.
-async fn register_in_transaction(
-    conn: &mut AsyncMysqlConnection,
-    symbols: &[Symbol],
-) -> diesel::QueryResult<(Vec<Symbol>, Vec<Symbol>, usize)> {
-    let texts: Vec<&str> = symbols.iter().map(Symbol::as_str).collect();
-    let (listed, unknown): (Vec<Symbol>, Vec<Symbol>) = match listings::known(conn, &texts).await? {
-        None => (symbols.to_vec(), Vec::new()),
-        Some(known) => symbols
-            .iter()
-            .cloned()
-            .partition(|symbol| known.contains(symbol.as_str())),
-    };
-    let mut opened = 0;
-    if !listed.is_empty() {
-        companies::insert_pending(conn, &listed).await?;
-        opened = registrations::open_for(conn, &listed).await?;
-    }
-    Ok((listed, unknown, opened))
+    Ok(Registered {
+        companies: companies_now,
+        unknown: registered.unknown.into_iter().collect(),
+    })
 }
 
 /// Makes sure a company is being ingested: registers it when absent, re-queues it when it
 /// `FAILED` or was `NOT_FOUND`, and leaves it alone while `PENDING`, `IN_PROGRESS` or
 /// `READY` (use [`refresh`] to re-ingest a ready company). `None` when the symbol is unknown.
-pub async fn request(db: &Db, symbol: &Symbol) -> Result<Option<CompanyRecord>, DbError> {
-    let existing = {
-        let mut conn = db.conn().await?;
-        companies::by_symbols(&mut conn, std::slice::from_ref(symbol)).await?
-    };
-    match existing.into_iter().next() {
-        None => Ok(register(db, std::slice::from_ref(symbol))
-            .await?
-            .companies
-            .remove(symbol)),
+pub async fn ensure_ingested(db: &Db, symbol: &Symbol) -> Result<Option<CompanyRecord>, DbError> {
+    let mut conn = db.conn().await?;
+    match companies::by_symbol(&mut conn, symbol).await? {
+        None => {
+            drop(conn);
+            Ok(register(db, std::slice::from_ref(symbol))
+                .await?
+                .companies
+                .remove(symbol))
+        }
         Some(company)
             if matches!(
                 company.status,
                 CompanyStatus::Failed | CompanyStatus::NotFound
             ) =>
         {
-            requeue(db, symbol).await.map(Some)
+            let (company, opened) = lifecycle::requeue(&mut conn, symbol).await?;
+            metrics::registrations_requested(opened);
+            Ok(Some(company))
         }
         Some(company) => Ok(Some(company)),
     }
@@ -112,36 +94,9 @@ pub async fn request(db: &Db, symbol: &Symbol) -> Result<Option<CompanyRecord>, 
 /// `None` when the company is not stored.
 pub async fn refresh(db: &Db, symbol: &Symbol) -> Result<Option<CompanyRecord>, DbError> {
     let mut conn = db.conn().await?;
-    if companies::by_symbols(&mut conn, std::slice::from_ref(symbol))
-        .await?
-        .is_empty()
-    {
+    if companies::by_symbol(&mut conn, symbol).await?.is_none() {
         return Ok(None);
     }
-    let opened = registrations::open_for(&mut conn, std::slice::from_ref(symbol)).await?;
-    metrics::counter!("finstage_registrations_requested_total").increment(opened as u64);
-    Ok(
-        companies::by_symbols(&mut conn, std::slice::from_ref(symbol))
-            .await?
-            .into_iter()
-            .next(),
-    )
-}
-
-/// Puts a `FAILED` or `NOT_FOUND` company back to `PENDING` with a new open request.
-async fn requeue(db: &Db, symbol: &Symbol) -> Result<CompanyRecord, DbError> {
-    let mut conn = db.conn().await?;
-    let record = conn
-        .transaction(async |conn| {
-            companies::set_status(conn, symbol, CompanyStatus::Pending, None).await?;
-            let opened = registrations::open_for(conn, std::slice::from_ref(symbol)).await?;
-            metrics::counter!("finstage_registrations_requested_total").increment(opened as u64);
-            companies::by_symbols(conn, std::slice::from_ref(symbol))
-                .await?
-                .into_iter()
-                .next()
-                .ok_or(diesel::result::Error::NotFound)
-        })
-        .await?;
-    Ok(record)
+    metrics::registrations_requested(lifecycle::refresh(&mut conn, symbol).await?);
+    Ok(companies::by_symbol(&mut conn, symbol).await?)
 }

@@ -10,11 +10,16 @@ use std::time::Duration;
 
 use rdkafka::error::KafkaError;
 use rdkafka::producer::FutureProducer;
+use tokio_util::sync::CancellationToken;
+
+use super::lifecycle;
+use crate::backoff::Backoff;
 
 use crate::config::KafkaSettings;
 use crate::db::registrations::{self, RegistrationRecord};
 use crate::db::{Db, DbError};
 use crate::kafka::{self, RegistrationMessage};
+use crate::telemetry::metrics;
 
 /// Requests claimed per round trip.
 const BATCH_SIZE: i64 = 100;
@@ -22,7 +27,6 @@ const BATCH_SIZE: i64 = 100;
 const LEASE_SECS: i64 = 30;
 /// Pause when the outbox is empty.
 const IDLE_POLL: Duration = Duration::from_millis(200);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
@@ -62,45 +66,44 @@ impl Relay {
         })
     }
 
-    /// Relays forever, backing off exponentially (up to 30 s) while Kafka or MySQL is down.
-    pub async fn run(self) {
-        let mut backoff = IDLE_POLL;
-        let mut topics_ready = false;
-        loop {
-            if !topics_ready {
-                match kafka::ensure_topics(&self.settings).await {
-                    Ok(()) => topics_ready = true,
-                    Err(error) => {
-                        tracing::warn!(%error, retry_in_ms = backoff.as_millis(), "kafka topics not ready");
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(MAX_BACKOFF);
-                        continue;
+    /// Relays until `shutdown`, backing off (up to 30 s) while Kafka or MySQL is down.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut backoff = Backoff::starting_at(IDLE_POLL);
+        while kafka::ensure_topics_retrying(&self.settings, &shutdown).await {
+            loop {
+                let pause = match self.relay_round().await {
+                    Ok(RelayRound {
+                        published: 0,
+                        failed: 0,
+                    }) => {
+                        backoff.reset();
+                        IDLE_POLL
                     }
-                }
-            }
-            match self.relay_round().await {
-                Ok(RelayRound {
-                    published: 0,
-                    failed: 0,
-                }) => {
-                    backoff = IDLE_POLL;
-                    tokio::time::sleep(IDLE_POLL).await;
-                }
-                Ok(RelayRound { failed: 0, .. }) => backoff = IDLE_POLL,
-                Ok(RelayRound { failed, .. }) => {
-                    tracing::warn!(
-                        failed,
-                        retry_in_ms = backoff.as_millis(),
-                        "some requests not published"
-                    );
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                    topics_ready = false;
-                }
-                Err(error) => {
-                    tracing::warn!(%error, retry_in_ms = backoff.as_millis(), "relay round failed");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    Ok(RelayRound { failed: 0, .. }) => {
+                        backoff.reset();
+                        Duration::ZERO
+                    }
+                    Ok(RelayRound { failed, .. }) => {
+                        let delay = backoff.next_delay();
+                        tracing::warn!(
+                            failed,
+                            retry_in_ms = delay.as_millis(),
+                            "some requests not published"
+                        );
+                        if !Backoff::sleep(delay, &shutdown).await {
+                            return;
+                        }
+                        // The topics may be gone with the cluster: make sure of them again.
+                        break;
+                    }
+                    Err(error) => {
+                        let delay = backoff.next_delay();
+                        tracing::warn!(%error, retry_in_ms = delay.as_millis(), "relay round failed");
+                        delay
+                    }
+                };
+                if !Backoff::sleep(pause, &shutdown).await {
+                    return;
                 }
             }
         }
@@ -130,17 +133,15 @@ impl Relay {
             }
         }
         if !acknowledged.is_empty() {
-            registrations::mark_published(&mut conn, &acknowledged).await?;
+            lifecycle::published(&mut conn, &acknowledged).await?;
         }
         if !unpublished.is_empty() {
             registrations::release(&mut conn, &unpublished).await?;
         }
         round.published = acknowledged.len();
         round.failed = unpublished.len();
-        metrics::counter!("finstage_registrations_published_total")
-            .increment(round.published as u64);
-        let backlog = registrations::count_unpublished(&mut conn).await?;
-        metrics::gauge!("finstage_outbox_backlog").set(backlog as f64);
+        metrics::registrations_published(round.published);
+        metrics::outbox_backlog(registrations::count_unpublished(&mut conn).await?);
         Ok(round)
     }
 

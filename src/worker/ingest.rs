@@ -1,89 +1,136 @@
-//! Handling one request message. The steps, each safe to repeat after a crash:
-//! 1. Parse; a poison message (not JSON, bad symbol) goes straight to the dead-letter topic.
-//! 2. Take the company's ingestion lock, so two workers never ingest one company at once.
-//! 3. A request already completed (a redelivery) only has its result published again.
-//! 4. Mark the company `IN_PROGRESS`, fetch with retries, then store it (`READY`, in one
-//!    transaction) or record why not (`NOT_FOUND`, `FAILED`; transient failures that never
-//!    cleared also go to the dead-letter topic). A company already `READY` (a refresh)
-//!    stays `READY` throughout: its stored statements are still good, so a failed refresh
-//!    is recorded on the request only.
-//! 5. Close the request and publish the outcome to the result topic.
+//! Ingesting one requested company, whichever transport delivered the request. The steps,
+//! each safe to repeat after a crash:
+//! 1. Take the company's ingestion lock, so two workers never ingest one company at once.
+//! 2. A request already completed (a redelivery) only has its outcome published again.
+//! 3. `lifecycle::begin`, fetch with retries (`retry`), then `lifecycle::finish` (or
+//!    `give_back` when stopping); transient failures that never cleared are dead-lettered
+//!    first, so a crash before the final commit dead-letters again rather than never.
+//! 4. Publish the outcome.
 //!
-//! An infrastructure failure (MySQL or Kafka down) in any step retries the whole message
-//! after a backoff; the steps above make that safe.
+//! An infrastructure failure (MySQL or the transport down) in any step retries the whole
+//! request after a backoff; the steps above make that safe.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
-use diesel_async::AsyncConnection;
-use rdkafka::message::{BorrowedMessage, Header, Message, OwnedHeaders};
 use tokio_util::sync::CancellationToken;
 
-use super::retry::Fetched;
-use super::{Handled, INFRA_RETRY_MAX, INFRA_RETRY_MIN, Worker, WorkerError};
+use super::WorkerError;
+use crate::backoff::Backoff;
+use crate::config::IngestionSettings;
 use crate::db::registrations::{self, RegistrationRecord};
-use crate::db::{DbConnection, DbError, companies, is_data_error, locks};
-use crate::domain::{CompanyStatus, RegistrationState, Symbol};
-use crate::ingestion::store::{CompletedRequest, store_company};
-use crate::kafka::{self, RegistrationMessage, ResultMessage};
+use crate::db::{Db, DbConnection, companies, locks};
+use crate::domain::Symbol;
+use crate::ingestion::providers::{self, Provider};
+use crate::kafka::ResultMessage;
+use crate::registration::lifecycle::{self, Ending, Outcome};
 
 /// How long one `GET_LOCK` call waits before the worker checks for shutdown and asks again.
 const LOCK_WAIT_SECS: u32 = 5;
+/// First pause before retrying a request whose handling hit an infrastructure error.
+const INFRA_RETRY_MIN: Duration = Duration::from_millis(500);
 
-/// A terminal outcome of one ingestion.
-struct Outcome {
-    status: CompanyStatus,
-    reason: Option<String>,
-    request_state: RegistrationState,
+/// A request to ingest `symbol`: ours name their outbox row; the earlier system's do not.
+#[derive(Debug, Clone)]
+pub struct IngestRequest {
+    pub symbol: Symbol,
+    pub request_id: Option<i64>,
 }
 
-impl Worker {
-    /// Handles `message` until it is done or the worker stops; infrastructure failures are
-    /// retried with backoff, never skipped.
-    #[tracing::instrument(
-        name = "ingest_message",
-        skip_all,
-        fields(
-            partition = message.partition(),
-            offset = message.offset(),
-            symbol = tracing::field::Empty
-        )
-    )]
-    pub(super) async fn handle(
+/// Where a transport sends what ingestion produces.
+pub trait Outcomes {
+    /// Keeps a request that failed on every attempt for an operator to replay.
+    fn dead_letter(
         &self,
-        message: &BorrowedMessage<'_>,
+        reason: &str,
+        attempts: u32,
+    ) -> impl Future<Output = Result<(), WorkerError>> + Send;
+
+    /// Announces an ingestion's outcome to the gateways.
+    fn publish(
+        &self,
+        result: &ResultMessage,
+    ) -> impl Future<Output = Result<(), WorkerError>> + Send;
+}
+
+/// How the handling of one request ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Handled {
+    /// Stored, failed for good or already done: the transport may forget the request.
+    Done,
+    /// Given back unfinished because the worker is stopping: another delivery will redo it.
+    Released,
+}
+
+/// Fetches, normalizes and stores requested companies through the configured provider.
+pub struct Ingestor {
+    db: Db,
+    provider: Arc<dyn Provider>,
+    settings: IngestionSettings,
+}
+
+impl Ingestor {
+    /// Refuses a provider missing its settings, and a pool too small to hold a company's
+    /// lock on one connection while writing on another.
+    pub fn new(db: Db, pool_size: u16, settings: IngestionSettings) -> Result<Self, WorkerError> {
+        if pool_size < 2 {
+            return Err(WorkerError::PoolTooSmall);
+        }
+        Ok(Self {
+            provider: providers::from_settings(&settings.provider)?,
+            db,
+            settings,
+        })
+    }
+
+    pub(super) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub(super) fn settings(&self) -> &IngestionSettings {
+        &self.settings
+    }
+
+    pub(super) fn provider(&self) -> &dyn Provider {
+        self.provider.as_ref()
+    }
+
+    /// Handles `request` until it is done or the worker stops; infrastructure failures are
+    /// retried with backoff, never skipped.
+    #[tracing::instrument(name = "ingest", skip_all, fields(symbol = %request.symbol, request_id = request.request_id))]
+    pub async fn handle(
+        &self,
+        request: &IngestRequest,
+        outcomes: &impl Outcomes,
         shutdown: &CancellationToken,
     ) -> Handled {
-        let mut delay = INFRA_RETRY_MIN;
+        let mut backoff = Backoff::starting_at(INFRA_RETRY_MIN);
         loop {
-            match self.try_handle(message, shutdown).await {
+            match self.locked(request, outcomes, shutdown).await {
                 Ok(handled) => return handled,
                 Err(error) => {
-                    tracing::warn!(%error, retry_in_ms = delay.as_millis(), "message handling failed; retrying");
+                    let delay = backoff.next_delay();
+                    tracing::warn!(%error, retry_in_ms = delay.as_millis(), "ingestion failed; retrying");
+                    if !Backoff::sleep(delay, shutdown).await {
+                        return Handled::Released;
+                    }
                 }
-            }
-            tokio::select! {
-                () = shutdown.cancelled() => return Handled::Released,
-                () = tokio::time::sleep(delay) => delay = (delay * 2).min(INFRA_RETRY_MAX),
             }
         }
     }
 
-    async fn try_handle(
+    /// Ingests under the company's lock, waiting for another worker that holds it.
+    async fn locked(
         &self,
-        message: &BorrowedMessage<'_>,
+        request: &IngestRequest,
+        outcomes: &impl Outcomes,
         shutdown: &CancellationToken,
     ) -> Result<Handled, WorkerError> {
-        let (symbol, request_id) = match parse_request(message.payload()) {
-            Ok(parsed) => parsed,
-            Err(reason) => {
-                tracing::warn!(%reason, "poison message dead-lettered");
-                self.dead_letter(message, &reason, 0).await?;
-                return Ok(Handled::Done);
-            }
-        };
-        tracing::Span::current().record("symbol", symbol.as_str());
+        let symbol = &request.symbol;
         let mut lock = self.db.conn().await?;
         loop {
-            match locks::lock_company(&mut lock, &symbol, LOCK_WAIT_SECS).await {
+            match locks::lock_company(&mut lock, symbol, LOCK_WAIT_SECS).await {
                 Ok(true) => break,
                 Ok(false) if shutdown.is_cancelled() => return Ok(Handled::Released),
                 Ok(false) => {
@@ -97,10 +144,8 @@ impl Worker {
                 }
             }
         }
-        let handled = self
-            .ingest_locked(message, &symbol, request_id, shutdown)
-            .await;
-        if let Err(error) = locks::unlock_company(&mut lock, &symbol).await {
+        let handled = self.ingest(request, outcomes, shutdown).await;
+        if let Err(error) = locks::unlock_company(&mut lock, symbol).await {
             // Closing the connection releases its locks; never return it to the pool locked.
             tracing::warn!(%error, "cannot release the ingestion lock; closing its connection");
             drop(DbConnection::take(lock));
@@ -108,116 +153,59 @@ impl Worker {
         handled
     }
 
-    async fn ingest_locked(
+    async fn ingest(
         &self,
-        message: &BorrowedMessage<'_>,
-        symbol: &Symbol,
-        request_id: Option<i64>,
+        request: &IngestRequest,
+        outcomes: &impl Outcomes,
         shutdown: &CancellationToken,
     ) -> Result<Handled, WorkerError> {
+        let symbol = &request.symbol;
         let mut conn = self.db.conn().await?;
-        let request = find_request(&mut conn, symbol, request_id).await?;
-        if let Some(request) = request.as_ref().filter(|r| r.completed_at.is_some()) {
-            tracing::info!(%symbol, request_id = request.id, "request already handled; republishing its result");
-            let company = companies::by_symbols(&mut conn, std::slice::from_ref(symbol)).await?;
-            // A newer request may have the company in hand again; its own result will follow.
-            if let Some(company) = company.first().filter(|c| c.status.is_final()) {
-                let outcome = Outcome {
-                    status: company.status,
-                    // A failed refresh left the company READY, with the reason on the
-                    // request only (a successful ingestion clears it).
-                    reason: company
-                        .status_reason
-                        .clone()
-                        .or_else(|| request.last_error.clone()),
-                    request_state: request.state,
-                };
-                self.publish_result(symbol, Some(request), &outcome, request.attempts as u32)
+        let record = find_request(&mut conn, symbol, request.request_id).await?;
+        if let Some(done) = record.as_ref().filter(|r| r.completed_at.is_some()) {
+            tracing::info!(%symbol, request_id = done.id, "request already handled; republishing its outcome");
+            let company = companies::by_symbol(&mut conn, symbol).await?;
+            if let Some(outcome) = company.and_then(|c| lifecycle::recorded_outcome(&c, done)) {
+                let attempts = u32::try_from(done.attempts).unwrap_or_default();
+                outcomes
+                    .publish(&result_message(symbol, Some(done), &outcome, attempts))
                     .await?;
             }
             return Ok(Handled::Done);
         }
-
-        let refreshing = conn
-            .transaction(async |conn| {
-                let stored = companies::by_symbols(conn, std::slice::from_ref(symbol)).await?;
-                let refreshing = stored.first().map(|c| c.status) == Some(CompanyStatus::Ready);
-                if !refreshing {
-                    companies::insert_pending(conn, std::slice::from_ref(symbol)).await?;
-                    companies::set_status(conn, symbol, CompanyStatus::InProgress, None).await?;
-                }
-                if let Some(request) = &request {
-                    registrations::set_progress(
-                        conn,
-                        request.id,
-                        RegistrationState::InProgress,
-                        0,
-                        None,
-                    )
-                    .await?;
-                }
-                Ok::<_, diesel::result::Error>(refreshing)
-            })
-            .await?;
+        let refreshing = lifecycle::begin(&mut conn, symbol, record.as_ref()).await?;
         drop(conn);
 
         let started = std::time::Instant::now();
         let (fetched, attempts) = self
-            .fetch_with_retries(symbol, request.as_ref(), shutdown)
+            .fetch_with_retries(symbol, record.as_ref(), shutdown)
             .await?;
-        let outcome = match fetched {
-            Fetched::Interrupted => {
-                self.give_back(symbol, request.as_ref(), refreshing).await?;
+        let ending = match fetched {
+            None => {
+                let mut conn = self.db.conn().await?;
+                lifecycle::give_back(&mut conn, symbol, record.as_ref(), refreshing).await?;
+                tracing::info!(%symbol, "worker stopping; request released");
                 return Ok(Handled::Released);
             }
-            Fetched::Company(company) => {
-                let completes = request
-                    .as_ref()
-                    .map(|r| CompletedRequest { id: r.id, attempts });
-                self.store(symbol, &company, completes).await?
+            Some(Ending::GaveUp(reason)) => {
+                outcomes.dead_letter(&reason, attempts).await?;
+                Ending::GaveUp(reason)
             }
-            Fetched::NotFound(reason) => Outcome {
-                status: CompanyStatus::NotFound,
-                reason: Some(reason),
-                request_state: RegistrationState::Completed,
-            },
-            Fetched::Invalid(reason) => failed(reason),
-            Fetched::GaveUp(reason) => {
-                self.dead_letter(message, &reason, attempts).await?;
-                failed(format!("gave up after {attempts} attempts: {reason}"))
-            }
+            Some(ending) => ending,
         };
-
-        let stored = outcome.status == CompanyStatus::Ready;
-        let outcome = if refreshing && !stored {
-            outcome.keeping_ready()
-        } else {
-            outcome
-        };
-        if !stored {
-            self.db
-                .conn()
-                .await?
-                .transaction(async |conn| {
-                    let reason = outcome.reason.as_deref();
-                    if !refreshing {
-                        companies::set_status(conn, symbol, outcome.status, reason).await?;
-                    }
-                    if let Some(request) = &request {
-                        registrations::complete(
-                            conn,
-                            request.id,
-                            outcome.request_state,
-                            attempts,
-                            reason,
-                        )
-                        .await?;
-                    }
-                    Ok::<_, diesel::result::Error>(())
-                })
-                .await?;
-        }
-        self.publish_result(symbol, request.as_ref(), &outcome, attempts)
+        let mut conn = self.db.conn().await?;
+        let outcome = lifecycle::finish(
+            &mut conn,
+            symbol,
+            record.as_ref(),
+            refreshing,
+            ending,
+            attempts,
+        )
+        .await?;
+        drop(conn);
+        outcomes
+            .publish(&result_message(symbol, record.as_ref(), &outcome, attempts))
             .await?;
         tracing::info!(
             %symbol,
@@ -229,151 +217,25 @@ impl Worker {
         );
         Ok(Handled::Done)
     }
-
-    /// Stores the company (`READY`). A row the database refuses (a value out of range, say)
-    /// fails the company with the reason; any other error (a dropped connection, a deadlock)
-    /// is retried by the caller.
-    async fn store(
-        &self,
-        symbol: &Symbol,
-        company: &crate::ingestion::normalize::NormalizedCompany,
-        completes: Option<CompletedRequest>,
-    ) -> Result<Outcome, WorkerError> {
-        let mut conn = self.db.conn().await?;
-        match store_company(&mut conn, symbol, None, company, completes).await {
-            Ok(_) => Ok(Outcome {
-                status: CompanyStatus::Ready,
-                reason: None,
-                request_state: RegistrationState::Completed,
-            }),
-            Err(DbError::Query(error)) if is_data_error(&error) => {
-                Ok(failed(format!("cannot store the statements: {error}")))
-            }
-            Err(error) => Err(error.into()),
-        }
-    }
-
-    /// Puts an unfinished company back in the queue: `PENDING` (or still `READY`, when this
-    /// was a refresh), its request still open, so the next delivery of the message picks it
-    /// up. The attempts and last error recorded so far stay on the request.
-    async fn give_back(
-        &self,
-        symbol: &Symbol,
-        request: Option<&RegistrationRecord>,
-        refreshing: bool,
-    ) -> Result<(), WorkerError> {
-        let mut conn = self.db.conn().await?;
-        if !refreshing {
-            companies::set_status(&mut conn, symbol, CompanyStatus::Pending, None).await?;
-        }
-        if let Some(request) = request {
-            registrations::set_state(&mut conn, request.id, RegistrationState::Published).await?;
-        }
-        tracing::info!(%symbol, "worker stopping; request released");
-        Ok(())
-    }
-
-    async fn publish_result(
-        &self,
-        symbol: &Symbol,
-        request: Option<&RegistrationRecord>,
-        outcome: &Outcome,
-        attempts: u32,
-    ) -> Result<(), WorkerError> {
-        let result = ResultMessage {
-            symbol: symbol.to_string(),
-            // A `READY` outcome with a reason is a refresh that failed.
-            success: outcome.status == CompanyStatus::Ready && outcome.reason.is_none(),
-            status: outcome.status,
-            reason: outcome.reason.clone(),
-            request_id: request.map(|r| r.id.to_string()),
-            attempts,
-            completed_at: Utc::now(),
-        };
-        let payload = serde_json::to_vec(&result)?;
-        kafka::publish(
-            &self.producer,
-            &self.settings.kafka.result_topic,
-            symbol.as_str(),
-            &payload,
-        )
-        .await?;
-        Ok(())
-    }
-
-    /// Copies `message` to the dead-letter topic, with why and after how many attempts in
-    /// its headers, and where it came from.
-    async fn dead_letter(
-        &self,
-        message: &BorrowedMessage<'_>,
-        error: &str,
-        attempts: u32,
-    ) -> Result<(), WorkerError> {
-        let attempts = attempts.to_string();
-        let partition = message.partition().to_string();
-        let offset = message.offset().to_string();
-        let failed_at = Utc::now().to_rfc3339();
-        let headers = OwnedHeaders::new()
-            .insert(header("error", error))
-            .insert(header("attempts", &attempts))
-            .insert(header("source-topic", message.topic()))
-            .insert(header("source-partition", &partition))
-            .insert(header("source-offset", &offset))
-            .insert(header("failed-at", &failed_at));
-        let key = message
-            .key()
-            .map(String::from_utf8_lossy)
-            .unwrap_or_default();
-        kafka::publish_with_headers(
-            &self.producer,
-            &self.settings.kafka.dlq_topic,
-            &key,
-            message.payload().unwrap_or_default(),
-            headers,
-        )
-        .await?;
-        Ok(())
-    }
 }
 
-fn header<'a>(key: &'a str, value: &'a str) -> Header<'a, &'a str> {
-    Header {
-        key,
-        value: Some(value),
+/// The result event of `outcome`, in the wire shape other services rely on.
+fn result_message(
+    symbol: &Symbol,
+    request: Option<&RegistrationRecord>,
+    outcome: &Outcome,
+    attempts: u32,
+) -> ResultMessage {
+    ResultMessage {
+        symbol: symbol.to_string(),
+        company_id: outcome.company_id,
+        success: outcome.succeeded(),
+        status: outcome.status,
+        reason: outcome.reason.clone(),
+        request_id: request.map(|r| r.id.to_string()),
+        attempts,
+        completed_at: Utc::now(),
     }
-}
-
-impl Outcome {
-    /// A refresh that did not store anything: the company keeps its earlier statements and
-    /// stays `READY`; the reason goes on the request and the result event.
-    fn keeping_ready(self) -> Self {
-        Self {
-            status: CompanyStatus::Ready,
-            reason: self
-                .reason
-                .map(|reason| format!("refresh failed, earlier statements kept: {reason}")),
-            request_state: self.request_state,
-        }
-    }
-}
-
-fn failed(reason: String) -> Outcome {
-    Outcome {
-        status: CompanyStatus::Failed,
-        reason: Some(reason),
-        request_state: RegistrationState::Failed,
-    }
-}
-
-/// The symbol and, from our own relay, the request id. The earlier system sent only
-/// `{"symbol":"…"}`; that is accepted too.
-fn parse_request(payload: Option<&[u8]>) -> Result<(Symbol, Option<i64>), String> {
-    let payload = payload.ok_or("empty message")?;
-    let message: RegistrationMessage = serde_json::from_slice(payload)
-        .map_err(|error| format!("not a registration request: {error}"))?;
-    let symbol = Symbol::parse(&message.symbol).map_err(|error| error.to_string())?;
-    let request_id = message.request_id.and_then(|id| id.parse().ok());
-    Ok((symbol, request_id))
 }
 
 /// The request this message stands for: the one it names, or else (a message from the
@@ -390,23 +252,4 @@ async fn find_request(
         return Ok(Some(request));
     }
     Ok(registrations::open_request(conn, symbol).await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_request;
-
-    #[test]
-    fn accepts_both_payloads_and_refuses_poison() {
-        let (symbol, id) = parse_request(Some(br#"{"symbol":"aapl"}"#)).unwrap();
-        assert_eq!((symbol.as_str(), id), ("AAPL", None));
-        let (_, id) = parse_request(Some(
-            br#"{"symbol":"AAPL","requestId":"42","requestedAt":"2026-11-25T09:00:00Z"}"#,
-        ))
-        .unwrap();
-        assert_eq!(id, Some(42));
-        assert!(parse_request(Some(b"not json")).is_err());
-        assert!(parse_request(Some(br#"{"symbol":"NO WAY!"}"#)).is_err());
-        assert!(parse_request(None).is_err());
-    }
 }

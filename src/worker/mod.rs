@@ -1,28 +1,37 @@
-//! `finstage worker`: the ingestion consumer. A Kafka consumer group on the request topic;
-//! each message becomes fetch → normalize → store, with retries, a dead-letter topic and a
-//! result event per outcome (see `ingest`). Offsets are committed only after a message is
-//! fully handled (stored, dead-lettered or recognised as already done): delivery is at least
-//! once, and handling is idempotent. Scale out by running more workers in the same group.
+//! Ingestion workers. `ingest` handles one requested company (fetch → normalize → store, with
+//! retries, through `registration::lifecycle`), whatever transport delivered the request:
+//! - `finstage worker` (here): a Kafka consumer group on the request topic. Offsets are
+//!   stored only after a message is fully handled (stored, dead-lettered or recognised as
+//!   already done): delivery is at least once, and handling is idempotent. Scale out by
+//!   running more workers in the same group.
+//! - `in_process`: `serve` claims requests from the outbox itself (one machine, no broker).
 
-mod ingest;
+mod in_process;
+pub mod ingest;
+mod messages;
 mod retry;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::FutureProducer;
 use tokio_util::sync::CancellationToken;
 
+pub use in_process::InProcessWorker;
+
+use crate::backoff::Backoff;
 use crate::config::WorkerSettings;
 use crate::db::{Db, DbError};
-use crate::ingestion::providers::{self, Provider, ProviderConfigError};
+use crate::ingestion::providers::ProviderConfigError;
 use crate::kafka;
+use ingest::{Handled, Ingestor, Outcomes};
+use messages::{KafkaOutcomes, parse_request};
 
-/// Pause before retrying a message whose handling hit an infrastructure error.
-const INFRA_RETRY_MIN: Duration = Duration::from_millis(500);
-const INFRA_RETRY_MAX: Duration = Duration::from_secs(30);
+/// How long a stopping worker tries to commit and leave its group; a healthy broker takes
+/// milliseconds, a dead one would hold the process for minutes.
+const LEAVE_GROUP_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
@@ -47,39 +56,26 @@ impl From<diesel::result::Error> for WorkerError {
 }
 
 pub struct Worker {
-    db: Db,
-    consumer: Arc<StreamConsumer>,
+    ingestor: Ingestor,
+    consumer: StreamConsumer,
     producer: FutureProducer,
-    provider: Arc<dyn Provider>,
     settings: WorkerSettings,
-}
-
-/// How the handling of one message ended.
-enum Handled {
-    /// Stored, dead-lettered or already done: its offset may be committed.
-    Done,
-    /// Given back unfinished because the worker is stopping: another delivery will redo it.
-    Released,
 }
 
 impl Worker {
     /// Checks the configuration (a provider missing its settings refuses to start) and
     /// connects lazily: nothing is contacted until `run`.
     pub fn build(settings: WorkerSettings) -> Result<Self, WorkerError> {
-        if settings.database.pool_size < 2 {
-            return Err(WorkerError::PoolTooSmall);
-        }
-        let provider = providers::from_settings(&settings.provider)?;
+        let db = Db::new(&settings.database)?;
         Ok(Self {
-            db: Db::new(&settings.database)?,
-            consumer: Arc::new(kafka::consumer(
+            ingestor: Ingestor::new(db, settings.database.pool_size, settings.ingestion.clone())?,
+            consumer: kafka::consumer(
                 &settings.kafka,
                 &settings.group_id,
                 settings.session_timeout_ms,
                 "earliest",
-            )?),
+            )?,
             producer: kafka::producer(&settings.kafka)?,
-            provider,
             settings,
         })
     }
@@ -87,10 +83,14 @@ impl Worker {
     /// Consumes until `shutdown` is cancelled; the message in hand is finished, or released
     /// when it is only waiting for a retry.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), WorkerError> {
-        tokio::select! {
-            () = shutdown.cancelled() => return Ok(()),
-            () = kafka::ensure_topics_retrying(&self.settings.kafka) => {}
+        if kafka::ensure_topics_retrying(&self.settings.kafka, &shutdown).await {
+            self.consume(&shutdown).await?;
         }
+        self.stop().await;
+        Ok(())
+    }
+
+    async fn consume(&self, shutdown: &CancellationToken) -> Result<(), WorkerError> {
         self.consumer
             .subscribe(&[&self.settings.kafka.request_topic])?;
         tracing::info!(
@@ -100,7 +100,7 @@ impl Worker {
         );
         loop {
             let received = tokio::select! {
-                () = shutdown.cancelled() => break,
+                () = shutdown.cancelled() => return Ok(()),
                 received = self.consumer.recv() => received,
             };
             let message = match received {
@@ -110,7 +110,7 @@ impl Worker {
                     continue;
                 }
             };
-            match self.handle(&message, &shutdown).await {
+            match self.handle(&message, shutdown).await {
                 Handled::Done => {
                     if let Err(error) = self.consumer.store_offset_from_message(&message) {
                         // The partition moved to another worker meanwhile; it will see the
@@ -118,27 +118,61 @@ impl Worker {
                         tracing::warn!(%error, "cannot store offset");
                     }
                 }
-                Handled::Released => break,
+                Handled::Released => return Ok(()),
             }
         }
-        self.stop().await;
-        Ok(())
     }
 
-    /// Commits what was handled and leaves the group, so partitions move on at once.
+    #[tracing::instrument(
+        name = "request_message",
+        skip_all,
+        fields(partition = message.partition(), offset = message.offset())
+    )]
+    async fn handle(&self, message: &BorrowedMessage<'_>, shutdown: &CancellationToken) -> Handled {
+        let outcomes = KafkaOutcomes {
+            producer: &self.producer,
+            settings: &self.settings.kafka,
+            message,
+        };
+        match parse_request(message.payload()) {
+            Ok(request) => self.ingestor.handle(&request, &outcomes, shutdown).await,
+            Err(reason) => {
+                tracing::warn!(%reason, "poison message dead-lettered");
+                let mut backoff = Backoff::starting_at(Duration::from_millis(500));
+                while let Err(error) = outcomes.dead_letter(&reason, 0).await {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(%error, retry_in_ms = delay.as_millis(), "cannot dead-letter; retrying");
+                    if !Backoff::sleep(delay, shutdown).await {
+                        return Handled::Released;
+                    }
+                }
+                Handled::Done
+            }
+        }
+    }
+
+    /// Commits what was handled and leaves the group, so partitions move on at once. With
+    /// the broker gone, librdkafka would block on this for minutes: it gets
+    /// `LEAVE_GROUP_TIMEOUT`, on a blocking thread the process does not wait for (the
+    /// offsets it could not commit are redelivered, and handling is idempotent).
     async fn stop(self) {
-        let consumer = self.consumer.clone();
-        let committed = tokio::task::spawn_blocking(move || {
-            let committed = consumer.commit_consumer_state(CommitMode::Sync);
+        let Self {
+            consumer, producer, ..
+        } = self;
+        let leave = tokio::task::spawn_blocking(move || {
+            match consumer.commit_consumer_state(CommitMode::Sync) {
+                Ok(())
+                | Err(KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset)) => {}
+                Err(error) => tracing::warn!(%error, "final commit failed"),
+            }
             consumer.unsubscribe();
-            committed
-        })
-        .await;
-        match committed {
-            Ok(Ok(()))
-            | Ok(Err(KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset))) => {}
-            Ok(Err(error)) => tracing::warn!(%error, "final commit failed"),
-            Err(error) => tracing::warn!(%error, "final commit aborted"),
+            drop(consumer);
+            drop(producer);
+        });
+        match tokio::time::timeout(LEAVE_GROUP_TIMEOUT, leave).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "final commit aborted"),
+            Err(_) => tracing::warn!("broker unreachable; stopping without leaving the group"),
         }
         tracing::info!("worker stopped");
     }

@@ -8,49 +8,40 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio_util::sync::CancellationToken;
 
-use super::{Worker, WorkerError};
-use crate::db::registrations::{self, RegistrationRecord};
-use crate::domain::{RegistrationState, Symbol};
-use crate::ingestion::normalize::NormalizedCompany;
+use super::WorkerError;
+use super::ingest::Ingestor;
+use crate::db::registrations::RegistrationRecord;
+use crate::domain::Symbol;
 use crate::ingestion::providers::ProviderError;
+use crate::registration::lifecycle::{self, Ending};
 
-/// What asking the provider came to.
-pub(super) enum Fetched {
-    Company(Box<NormalizedCompany>),
-    NotFound(String),
-    /// The provider's answer is unusable; retrying would not help.
-    Invalid(String),
-    /// Transient failures on every allowed attempt; the last one's reason.
-    GaveUp(String),
-    /// The worker is stopping while waiting to retry.
-    Interrupted,
-}
-
-impl Worker {
-    /// Asks the provider up to `max_attempts` times; returns the outcome and the attempts made.
+impl Ingestor {
+    /// Asks the provider up to `max_attempts` times; returns how that ended (`None` when the
+    /// worker is stopping while waiting to retry) and the attempts made.
     pub(super) async fn fetch_with_retries(
         &self,
         symbol: &Symbol,
         request: Option<&RegistrationRecord>,
         shutdown: &CancellationToken,
-    ) -> Result<(Fetched, u32), WorkerError> {
-        let max_delay = Duration::from_millis(self.settings.retry_max_ms);
+    ) -> Result<(Option<Ending>, u32), WorkerError> {
+        let settings = self.settings();
+        let max_delay = Duration::from_millis(settings.retry_max_ms);
         let mut delays = ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(self.settings.retry_base_ms))
+            .with_min_delay(Duration::from_millis(settings.retry_base_ms))
             .with_max_delay(max_delay)
             .with_jitter()
-            .with_max_times(self.settings.max_attempts.saturating_sub(1) as usize)
+            .with_max_times(settings.max_attempts.saturating_sub(1) as usize)
             .build();
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let (reason, retry_after) = match self.provider.fetch(symbol).await {
-                Ok(company) => return Ok((Fetched::Company(Box::new(company)), attempts)),
+            let (reason, retry_after) = match self.provider().fetch(symbol).await {
+                Ok(company) => return Ok((Some(Ending::Fetched(Box::new(company))), attempts)),
                 Err(ProviderError::NotFound(reason)) => {
-                    return Ok((Fetched::NotFound(reason), attempts));
+                    return Ok((Some(Ending::NotFound(reason)), attempts));
                 }
                 Err(ProviderError::Invalid(reason)) => {
-                    return Ok((Fetched::Invalid(reason), attempts));
+                    return Ok((Some(Ending::Invalid(reason)), attempts));
                 }
                 Err(ProviderError::Transient {
                     reason,
@@ -59,22 +50,15 @@ impl Worker {
             };
             tracing::warn!(%symbol, attempts, %reason, "provider attempt failed");
             if let Some(request) = request {
-                let mut conn = self.db.conn().await?;
-                registrations::set_progress(
-                    &mut conn,
-                    request.id,
-                    RegistrationState::InProgress,
-                    attempts,
-                    Some(&reason),
-                )
-                .await?;
+                let mut conn = self.db().conn().await?;
+                lifecycle::record_attempt(&mut conn, request, attempts, &reason).await?;
             }
             let Some(delay) = delays.next() else {
-                return Ok((Fetched::GaveUp(reason), attempts));
+                return Ok((Some(Ending::GaveUp(reason)), attempts));
             };
             let delay = retry_after.map_or(delay, |asked| asked.max(delay).min(max_delay));
             tokio::select! {
-                () = shutdown.cancelled() => return Ok((Fetched::Interrupted, attempts)),
+                () = shutdown.cancelled() => return Ok((None, attempts)),
                 () = tokio::time::sleep(delay) => {}
             }
         }

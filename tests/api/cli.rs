@@ -140,7 +140,7 @@ async fn serve_refuses_an_empty_admin_token_and_stops_cleanly_on_sigterm() {
         .arg("serve")
         .env("DATABASE_URL", &database.url)
         .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("KAFKA_ENABLED", "false")
+        .env("REQUEST_TRANSPORT", "off")
         .env("ADMIN_TOKEN", "")
         .spawn()
         .expect("start finstage serve");
@@ -229,7 +229,7 @@ fn failing_commands_never_print_the_database_password_or_the_admin_token() {
     let cases: [Case; 5] = [
         // The database is unreachable.
         (&["migrate"], &[], ""),
-        (&["serve", "--migrate"], &[("KAFKA_ENABLED", "false")], ""),
+        (&["serve", "--migrate"], &[("REQUEST_TRANSPORT", "off")], ""),
         (
             &["worker", "--migrate"],
             &[("PROVIDER", "sec-dir"), ("SEC_DIR", "tests/fixtures/sec")],

@@ -7,8 +7,8 @@ use std::str::FromStr;
 use std::num::NonZeroU32;
 
 use finstage::config::{
-    ApiSettings, CacheSettings, DatabaseSettings, HttpSettings, KafkaSettings, ProviderSettings,
-    ServeSettings, WorkerSettings,
+    ApiSettings, CacheSettings, DatabaseSettings, HttpSettings, IngestionSettings, KafkaSettings,
+    ProviderKind, ProviderSettings, RequestTransport, ServeSettings, WorkerSettings,
 };
 use finstage::db::companies::{self, CompanyProfile};
 use finstage::db::listings::{self, Listing};
@@ -87,7 +87,8 @@ pub fn test_serve_settings(database_url: &str) -> ServeSettings {
             cors_allowed_origins: Vec::new(),
         },
         kafka: test_kafka_settings("127.0.0.1:9", "unused"),
-        kafka_enabled: false,
+        transport: RequestTransport::Off,
+        ingestion: test_ingestion_settings(sec_dir_provider()),
         cache: CacheSettings {
             max_statements: 100_000,
             max_response_bytes: 32 * 1024 * 1024,
@@ -131,7 +132,15 @@ impl TestAppBuilder {
     pub fn kafka(self, kafka: KafkaSettings) -> Self {
         self.with_settings(move |s| {
             s.kafka = kafka;
-            s.kafka_enabled = true;
+            s.transport = RequestTransport::Kafka;
+        })
+    }
+
+    /// The gateway ingests requests itself (the in-process transport) from `provider`.
+    pub fn in_process(self, provider: ProviderSettings) -> Self {
+        self.with_settings(move |s| {
+            s.transport = RequestTransport::InProcess;
+            s.ingestion = test_ingestion_settings(provider);
         })
     }
 
@@ -181,13 +190,7 @@ impl TestAppBuilder {
         let address = format!("http://{}", app.local_addr().expect("bound address"));
         let db = app.db().clone();
         let shutdown = CancellationToken::new();
-        let stopped = shutdown.clone();
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = app.run_until_stopped() => {}
-                () = stopped.cancelled() => {}
-            }
-        });
+        tokio::spawn(app.run_until_stopped(shutdown.clone()));
         TestApp {
             address,
             database_url: settings.database.url.expose_secret().to_owned(),
@@ -419,12 +422,34 @@ pub fn test_worker_settings(
             timeout_secs: 2,
         },
         kafka: kafka.clone(),
-        provider,
+        ingestion: test_ingestion_settings(provider),
         group_id: format!("{}.workers", kafka.request_topic),
         session_timeout_ms: 6_000,
+    }
+}
+
+/// Quick retries, for tests of the worker and of the in-process transport.
+pub fn test_ingestion_settings(provider: ProviderSettings) -> IngestionSettings {
+    IngestionSettings {
+        provider,
         max_attempts: 3,
         retry_base_ms: 50,
         retry_max_ms: 2_000,
+    }
+}
+
+/// The `sec-dir` provider over the real SEC files in `tests/fixtures/sec`.
+pub fn sec_dir_provider() -> ProviderSettings {
+    ProviderSettings {
+        provider: ProviderKind::SecDir,
+        sec_base_url: String::new(),
+        sec_tickers_url: String::new(),
+        sec_user_agent: None,
+        sec_requests_per_second: NonZeroU32::MIN,
+        sec_dir: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sec").into()),
+        fmp_base_url: String::new(),
+        fmp_api_key: None,
+        timeout_secs: 10,
     }
 }
 

@@ -21,5 +21,6 @@ mod search;
 mod subscriptions;
 #[path = "../support/mod.rs"]
 mod support;
+mod transports;
 mod upstream;
 mod worker;

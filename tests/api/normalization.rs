@@ -4,10 +4,11 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
+use finstage::domain::NormalizedCompany;
 use finstage::domain::{FiscalPeriod, Money, Statement};
 
 use crate::helpers::money;
-use finstage::ingestion::normalize::{NormalizedCompany, normalize};
+use finstage::ingestion::normalize::normalize;
 use rust_decimal::Decimal;
 use serde_json::Value;
 

@@ -120,6 +120,7 @@ async fn receive(socket: &mut Socket, timeout: Duration) -> Option<Value> {
 pub async fn publish_ready_result(kafka: &KafkaSettings, symbol: &str) {
     let payload = serde_json::to_vec(&ResultMessage {
         symbol: symbol.into(),
+        company_id: None,
         success: true,
         status: CompanyStatus::Ready,
         reason: None,

@@ -7,9 +7,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 use finstage::config::{KafkaSettings, WorkerSettings};
 use finstage::db::registrations;
-use finstage::db::schema::{balance_sheets, cash_flow_statements, companies, income_statements};
 use finstage::domain::RegistrationState;
 use finstage::kafka;
+use finstage::schema::{balance_sheets, cash_flow_statements, companies, income_statements};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
@@ -524,7 +524,7 @@ async fn two_workers_never_ingest_one_company_twice() {
 /// `finstage worker` as a real process, configured through its environment with `settings`
 /// (the same settings the in-process workers get).
 fn worker_process(settings: &WorkerSettings) -> WorkerProcess {
-    let provider = &settings.provider;
+    let provider = &settings.ingestion.provider;
     assert_eq!(provider.provider, finstage::config::ProviderKind::Sec);
     let kafka = &settings.kafka;
     std::process::Command::new(env!("CARGO_BIN_EXE_finstage"))
@@ -552,9 +552,18 @@ fn worker_process(settings: &WorkerSettings) -> WorkerProcess {
             "KAFKA_SESSION_TIMEOUT_MS",
             settings.session_timeout_ms.to_string(),
         )
-        .env("WORKER_MAX_ATTEMPTS", settings.max_attempts.to_string())
-        .env("WORKER_RETRY_BASE_MS", settings.retry_base_ms.to_string())
-        .env("WORKER_RETRY_MAX_MS", settings.retry_max_ms.to_string())
+        .env(
+            "WORKER_MAX_ATTEMPTS",
+            settings.ingestion.max_attempts.to_string(),
+        )
+        .env(
+            "WORKER_RETRY_BASE_MS",
+            settings.ingestion.retry_base_ms.to_string(),
+        )
+        .env(
+            "WORKER_RETRY_MAX_MS",
+            settings.ingestion.retry_max_ms.to_string(),
+        )
         .env("PROVIDER", "sec")
         .env("SEC_BASE_URL", &provider.sec_base_url)
         .env("SEC_TICKERS_URL", &provider.sec_tickers_url)
@@ -656,10 +665,9 @@ async fn a_stopping_worker_releases_the_request_it_is_retrying() {
         APPLE_FACTS_PATH,
         [Fault::RetryAfter(503, 3_600), Fault::Status(500)],
     );
-    let worker = spawn_worker(WorkerSettings {
-        retry_max_ms: 3_600_000,
-        ..pipeline.worker_settings()
-    });
+    let mut settings = pipeline.worker_settings();
+    settings.ingestion.retry_max_ms = 3_600_000;
+    let worker = spawn_worker(settings);
     pipeline.company("AAPL").await;
     // The failed attempt is recorded before the worker starts waiting.
     pipeline

@@ -17,8 +17,9 @@ pub use fmp::FmpProvider;
 pub use sec::SecProvider;
 pub use sec_dir::SecDirProvider;
 
-use super::normalize::{NormalizeError, NormalizedCompany, normalize};
+use super::normalize::{NormalizeError, normalize};
 use crate::config::{ProviderKind, ProviderSettings};
+use crate::domain::NormalizedCompany;
 use crate::domain::Symbol;
 
 #[async_trait]
@@ -89,7 +90,9 @@ pub fn from_settings(
 
 /// Normalizes a companyfacts document off the async workers (milliseconds of CPU for a large
 /// filer); a document that does not normalize is the provider's fault, not a reason to retry.
-async fn normalize_companyfacts(json: String) -> Result<NormalizedCompany, ProviderError> {
+pub(crate) async fn normalize_companyfacts(
+    json: String,
+) -> Result<NormalizedCompany, ProviderError> {
     tokio::task::spawn_blocking(move || normalize(&json))
         .await
         .map_err(|error| ProviderError::transient(format!("normalization aborted: {error}")))?

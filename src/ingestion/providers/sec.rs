@@ -14,9 +14,9 @@ use tokio::sync::Mutex;
 
 use super::{Provider, ProviderConfigError, ProviderError, http, normalize_companyfacts};
 use crate::config::ProviderSettings;
+use crate::domain::NormalizedCompany;
 use crate::domain::Symbol;
-use crate::ingestion::companyfacts::{cik_index, padded_cik, parse_tickers};
-use crate::ingestion::normalize::NormalizedCompany;
+use crate::ingestion::companyfacts::{cik_index, companyfacts_file, padded_cik, parse_tickers};
 
 /// SEC adds new tickers daily; a day-old list only delays brand-new listings.
 const TICKERS_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
@@ -99,9 +99,13 @@ impl Provider for SecProvider {
         let cik = *self.ciks().await?.get(symbol).ok_or_else(|| {
             ProviderError::NotFound(format!("{symbol} is not in SEC's company tickers"))
         })?;
-        let cik = padded_cik(cik);
-        let url = format!("{}/api/xbrl/companyfacts/CIK{cik}.json", self.base_url);
-        let json = self.get(&url, &format!("companyfacts CIK{cik}")).await?;
+        let url = format!(
+            "{}/api/xbrl/companyfacts/{}",
+            self.base_url,
+            companyfacts_file(cik)
+        );
+        let what = format!("companyfacts CIK{}", padded_cik(cik));
+        let json = self.get(&url, &what).await?;
         normalize_companyfacts(json).await
     }
 }

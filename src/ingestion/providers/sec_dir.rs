@@ -8,10 +8,11 @@ use async_trait::async_trait;
 use tokio::sync::OnceCell;
 
 use super::{Provider, ProviderError, normalize_companyfacts};
+use crate::domain::NormalizedCompany;
 use crate::domain::Symbol;
-use crate::ingestion::companyfacts::{cik_index, padded_cik, parse_tickers};
-use crate::ingestion::import::TICKERS_FILE;
-use crate::ingestion::normalize::NormalizedCompany;
+use crate::ingestion::companyfacts::{
+    TICKERS_FILE, cik_index, companyfacts_file, padded_cik, parse_tickers,
+};
 
 pub struct SecDirProvider {
     dir: PathBuf,
@@ -50,7 +51,7 @@ impl Provider for SecDirProvider {
             *self.ciks().await?.get(symbol).ok_or_else(|| {
                 ProviderError::NotFound(format!("{symbol} is not in {TICKERS_FILE}"))
             })?;
-        let path = self.dir.join(format!("CIK{}.json", padded_cik(cik)));
+        let path = self.dir.join(companyfacts_file(cik));
         let json = match tokio::fs::read_to_string(&path).await {
             Ok(json) => json,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {

@@ -1,4 +1,5 @@
-// Mirrors migrations/; regenerate with `diesel print-schema` (see diesel.toml).
+// The diesel table definitions, mirroring migrations/; regenerate with `diesel print-schema`
+// (see diesel.toml). Top level because both `domain` (row derives) and `db` (queries) use it.
 
 diesel::table! {
     companies (id) {

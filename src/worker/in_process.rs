@@ -1,0 +1,124 @@
+//! The in-process request transport: `serve` itself claims open requests from the outbox,
+//! with the lease and `SKIP LOCKED` claim the relay uses, and ingests them with the same
+//! `Ingestor` as `finstage worker`; outcomes go straight to this gateway's read cache and
+//! subscribers. For one machine without a broker (the demo, development): every request
+//! still survives a crash in the outbox, and a claimed request whose gateway died is
+//! claimed again when its lease runs out.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::WorkerError;
+use super::ingest::{Handled, IngestRequest, Ingestor, Outcomes};
+use crate::backoff::Backoff;
+use crate::cache::ReadCache;
+use crate::db::{Db, DbError, registrations};
+use crate::domain::Symbol;
+use crate::kafka::ResultMessage;
+use crate::results::{StatusFeed, deliver};
+
+/// Pause when the outbox is empty.
+const IDLE_POLL: Duration = Duration::from_millis(200);
+
+pub struct InProcessWorker {
+    ingestor: Ingestor,
+    cache: Arc<ReadCache>,
+    feed: StatusFeed,
+}
+
+impl InProcessWorker {
+    pub fn new(ingestor: Ingestor, cache: Arc<ReadCache>, feed: StatusFeed) -> Self {
+        Self {
+            ingestor,
+            cache,
+            feed,
+        }
+    }
+
+    /// Ingests requests as they arrive, until `shutdown`.
+    pub async fn run(self, shutdown: CancellationToken) {
+        tracing::info!("ingesting registration requests in process");
+        let mut backoff = Backoff::starting_at(IDLE_POLL);
+        while !shutdown.is_cancelled() {
+            let pause = match self.next_request(&shutdown).await {
+                Ok(true) => {
+                    backoff.reset();
+                    Duration::ZERO
+                }
+                Ok(false) => {
+                    backoff.reset();
+                    IDLE_POLL
+                }
+                Err(error) => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(%error, retry_in_ms = delay.as_millis(), "cannot claim a request");
+                    delay
+                }
+            };
+            if !Backoff::sleep(pause, &shutdown).await {
+                break;
+            }
+        }
+    }
+
+    /// Claims the oldest open request and ingests it; false when there was none.
+    async fn next_request(&self, shutdown: &CancellationToken) -> Result<bool, DbError> {
+        let db = self.ingestor.db();
+        let claimed = {
+            let mut conn = db.conn().await?;
+            registrations::claim_unpublished(&mut conn, 1, self.lease()).await?
+        };
+        let Some(request) = claimed.into_iter().next() else {
+            return Ok(false);
+        };
+        let Ok(symbol) = Symbol::parse(&request.symbol) else {
+            // Only validated symbols are ever written to the outbox.
+            tracing::error!(symbol = %request.symbol, "outbox request for an invalid symbol skipped");
+            return Ok(true);
+        };
+        let request = IngestRequest {
+            symbol,
+            request_id: Some(request.id),
+        };
+        if self.ingestor.handle(&request, self, shutdown).await == Handled::Released {
+            release(db, request.request_id).await?;
+        }
+        Ok(true)
+    }
+
+    /// How long a claimed request is reserved: longer than its ingestion can take with every
+    /// attempt timing out and every retry waiting the longest.
+    fn lease(&self) -> chrono::Duration {
+        let settings = self.ingestor.settings();
+        let attempt = settings.provider.timeout() + Duration::from_millis(settings.retry_max_ms);
+        let longest = attempt * settings.max_attempts;
+        chrono::Duration::from_std(longest + Duration::from_secs(60))
+            .unwrap_or(chrono::Duration::hours(1))
+    }
+}
+
+/// Lets the next claim (this process after a restart, or another gateway) take a request
+/// given back unfinished at once, instead of after its lease.
+async fn release(db: &Db, request_id: Option<i64>) -> Result<(), DbError> {
+    if let Some(id) = request_id {
+        let mut conn = db.conn().await?;
+        registrations::release(&mut conn, &[id]).await?;
+    }
+    Ok(())
+}
+
+impl Outcomes for InProcessWorker {
+    /// There is no dead-letter topic here: the request is closed `FAILED` with the reason,
+    /// which `requestRegistration` re-queues.
+    async fn dead_letter(&self, reason: &str, attempts: u32) -> Result<(), WorkerError> {
+        tracing::warn!(%reason, attempts, "request failed on every attempt");
+        Ok(())
+    }
+
+    async fn publish(&self, result: &ResultMessage) -> Result<(), WorkerError> {
+        deliver(&self.cache, &self.feed, result.clone());
+        Ok(())
+    }
+}

@@ -1,0 +1,192 @@
+//! The request transports end to end: the in-process one (no broker at all), and stopping
+//! every process promptly whatever the broker's state.
+
+use std::process::{Child, Command, ExitStatus};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::broker::TestBroker;
+use crate::helpers::{TestApp, TestDb, test_kafka_settings};
+use crate::subscriptions::StatusSubscription;
+use crate::upstream::{APPLE_FACTS_PATH, Fault, UpstreamServer, fixtures_dir};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+const COMPANY: &str = r#"query ($s: String!) {
+  company(symbol: $s) {
+    status statusReason
+    registration { state attempts }
+    incomeStatements(last: 1, fiscalYearTo: 2023) { fiscalYear revenue netIncome }
+  }
+}"#;
+
+#[tokio::test]
+async fn the_in_process_transport_ingests_a_missing_company_without_a_broker() {
+    let upstream = UpstreamServer::start().await;
+    let app = TestApp::builder()
+        .in_process(upstream.sec_provider())
+        .spawn()
+        .await;
+    let mut subscription = StatusSubscription::open(&app, "AAPL").await;
+
+    let body = app.graphql(COMPANY, json!({ "s": "aapl" })).await;
+    assert_eq!(body["data"]["company"]["status"], "PENDING", "{body}");
+
+    let events = subscription.until("READY", TIMEOUT).await;
+    assert_eq!(events.last().unwrap()["symbol"], "AAPL");
+    let body = app.graphql(COMPANY, json!({ "s": "AAPL" })).await;
+    let company = &body["data"]["company"];
+    assert_eq!(company["status"], "READY", "{body}");
+    assert_eq!(company["registration"]["state"], "COMPLETED");
+    assert_eq!(company["registration"]["attempts"], 1);
+    // Apple's FY2023 10-K: net sales $383,285 million, net income $96,995 million.
+    assert_eq!(company["incomeStatements"][0]["revenue"], "383285000000");
+    assert_eq!(company["incomeStatements"][0]["netIncome"], "96995000000");
+}
+
+#[tokio::test]
+async fn the_in_process_transport_records_failures_and_a_retry_succeeds() {
+    let upstream = UpstreamServer::start().await;
+    upstream.fail(APPLE_FACTS_PATH, [Fault::Body("<html>maintenance</html>")]);
+    let app = TestApp::builder()
+        .in_process(upstream.sec_provider())
+        .spawn()
+        .await;
+    let mut subscription = StatusSubscription::open(&app, "AAPL").await;
+
+    app.graphql(COMPANY, json!({ "s": "AAPL" })).await;
+    let failed = subscription.until("FAILED", TIMEOUT).await;
+    assert!(
+        failed.last().unwrap()["statusReason"].is_string(),
+        "{failed:?}"
+    );
+
+    let requeued = app
+        .graphql(
+            r#"mutation { requestRegistration(symbol: "AAPL") { status } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        requeued["data"]["requestRegistration"]["status"], "PENDING",
+        "{requeued}"
+    );
+    subscription.until("READY", TIMEOUT).await;
+    let body = app.graphql(COMPANY, json!({ "s": "AAPL" })).await;
+    assert_eq!(
+        body["data"]["company"]["incomeStatements"][0]["revenue"],
+        "383285000000"
+    );
+    assert_eq!(upstream.hits(APPLE_FACTS_PATH).len(), 2);
+}
+
+/// `finstage serve` and `finstage worker`, connected through a real broker that then dies,
+/// still stop within 10 s of SIGTERM and of Ctrl-C (SIGINT).
+#[tokio::test]
+async fn every_process_stops_within_10_s_of_a_signal_even_with_its_broker_gone() {
+    let broker = TestBroker::started().await;
+    let database = TestDb::create().await;
+    let kafka = test_kafka_settings(
+        &broker.brokers(),
+        &uuid::Uuid::new_v4().simple().to_string(),
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("free port")
+        .port();
+    let with_kafka = |command: &mut Command| {
+        command
+            .env("DATABASE_URL", &database.url)
+            .env("KAFKA_BROKERS", &kafka.brokers)
+            .env("KAFKA_REQUEST_TOPIC", &kafka.request_topic)
+            .env("KAFKA_RESULT_TOPIC", &kafka.result_topic)
+            .env("KAFKA_DLQ_TOPIC", &kafka.dlq_topic)
+            .env("KAFKA_TOPIC_PARTITIONS", "1")
+            .env("KAFKA_GROUP_ID", format!("{}.workers", kafka.request_topic))
+            .env("KAFKA_SESSION_TIMEOUT_MS", "6000");
+    };
+    let mut serve = finstage();
+    with_kafka(
+        serve
+            .arg("serve")
+            .env("LISTEN_ADDR", format!("127.0.0.1:{port}")),
+    );
+    let mut serve = Stopping(serve.spawn().expect("start finstage serve"));
+    let mut worker = finstage();
+    with_kafka(
+        worker
+            .arg("worker")
+            .env("PROVIDER", "sec-dir")
+            .env("SEC_DIR", fixtures_dir()),
+    );
+    let mut worker = Stopping(worker.spawn().expect("start finstage worker"));
+
+    // A company going READY shows both are connected: relay, worker and result listener.
+    let client = reqwest::Client::new();
+    let graphql = format!("http://127.0.0.1:{port}/graphql");
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let answer = client
+            .post(&graphql)
+            .json(&json!({ "query": "{ company(symbol: \"AAPL\") { status } }" }))
+            .send()
+            .await;
+        if let Ok(answer) = answer
+            && let Ok(body) = answer.json::<serde_json::Value>().await
+            && body["data"]["company"]["status"] == "READY"
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "AAPL never became READY");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    drop(broker);
+    // Let librdkafka notice the broker is gone and start retrying it.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let started = Instant::now();
+    signal(&worker.0, "-INT");
+    signal(&serve.0, "-TERM");
+    let worker_status = exited_within(&mut worker.0, Duration::from_secs(10)).await;
+    let serve_status = exited_within(&mut serve.0, Duration::from_secs(10)).await;
+    eprintln!("both stopped {:?} after the signals", started.elapsed());
+    assert!(worker_status.success(), "worker: {worker_status}");
+    assert!(serve_status.success(), "serve: {serve_status}");
+}
+
+fn finstage() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_finstage"))
+}
+
+/// A child process killed if the test fails before stopping it.
+struct Stopping(Child);
+
+impl Drop for Stopping {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn signal(child: &Child, signal: &str) {
+    let sent = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("send signal");
+    assert!(sent.success());
+}
+
+async fn exited_within(child: &mut Child, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running {limit:?} after the signal"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
