@@ -159,3 +159,70 @@ async fn serve(State(script): State<Arc<Mutex<Script>>>, uri: Uri) -> Response {
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
+
+/// How the live SEC provider classifies each kind of answer, over real HTTP: the error kind
+/// decides whether the worker retries (transient), gives up (invalid) or records NOT_FOUND.
+#[tokio::test]
+async fn provider_answers_map_to_the_error_kinds_the_worker_acts_on() {
+    use finstage::domain::Symbol;
+    use finstage::ingestion::providers::{Provider, ProviderError, SecProvider};
+
+    #[derive(Debug, PartialEq)]
+    enum Kind {
+        NotFound,
+        Transient(Option<Duration>),
+        Invalid,
+    }
+
+    let upstream = UpstreamServer::start().await;
+    let provider = SecProvider::new(&ProviderSettings {
+        timeout_secs: 1,
+        ..upstream.sec_provider()
+    })
+    .unwrap();
+    let apple = Symbol::parse("AAPL").unwrap();
+    let never = Gate::new(); // never opened: the request can only time out
+    let table = [
+        (Fault::Status(408), Kind::Transient(None)),
+        (
+            Fault::RetryAfter(429, 7),
+            Kind::Transient(Some(Duration::from_secs(7))),
+        ),
+        (
+            Fault::RetryAfter(503, 2),
+            Kind::Transient(Some(Duration::from_secs(2))),
+        ),
+        // How SEC throttles a client and FMP refuses an exhausted plan: retried.
+        (Fault::Status(401), Kind::Transient(None)),
+        (Fault::Status(402), Kind::Transient(None)),
+        (Fault::Status(403), Kind::Transient(None)),
+        (Fault::Status(500), Kind::Transient(None)),
+        (Fault::Status(502), Kind::Transient(None)),
+        (Fault::Hold(never), Kind::Transient(None)),
+        (Fault::Status(404), Kind::NotFound),
+        // Other client errors would answer the same again.
+        (Fault::Status(400), Kind::Invalid),
+        (Fault::Status(410), Kind::Invalid),
+        (Fault::Status(422), Kind::Invalid),
+        (
+            Fault::Body("<html>Service temporarily moved</html>"),
+            Kind::Invalid,
+        ),
+    ];
+    for (fault, expected) in table {
+        upstream.fail(APPLE_FACTS_PATH, [fault.clone()]);
+        let error = provider
+            .fetch(&apple)
+            .await
+            .expect_err(&format!("{fault:?} is an error"));
+        let kind = match &error {
+            ProviderError::NotFound(_) => Kind::NotFound,
+            ProviderError::Transient { retry_after, .. } => Kind::Transient(*retry_after),
+            ProviderError::Invalid(_) => Kind::Invalid,
+        };
+        assert_eq!(kind, expected, "{fault:?}: {error}");
+    }
+    // With no fault left, the file is served and normalized.
+    let company = provider.fetch(&apple).await.expect("Apple's facts");
+    assert_eq!(company.info.name, "Apple Inc.");
+}
