@@ -735,3 +735,86 @@ async fn committed_offset(settings: &WorkerSettings, partition: i32) -> Option<i
     .await
     .unwrap()
 }
+
+#[tokio::test]
+async fn every_outcome_is_announced_on_the_result_topic() {
+    const SNOW_FACTS_PATH: &str = "/api/xbrl/companyfacts/CIK0001640147.json";
+    const GARBAGE: &str = "<html>Service temporarily moved</html>";
+    let pipeline = Pipeline::start().await;
+    pipeline
+        .upstream
+        .fail(SNOW_FACTS_PATH, [Fault::Body(GARBAGE)]);
+    let _worker = pipeline.worker();
+
+    // One outcome after the other, so the single-partition topic has them in this order.
+    let mut requests = Vec::new();
+    for (symbol, status) in [("AAPL", "READY"), ("ZZZZ", "NOT_FOUND"), ("SNOW", "FAILED")] {
+        pipeline.company(symbol).await;
+        pipeline.wait_for(symbol, status).await;
+        requests.push(pipeline.app.latest_request(symbol).await);
+    }
+    pipeline
+        .upstream
+        .fail(APPLE_FACTS_PATH, [Fault::Body(GARBAGE)]);
+    pipeline
+        .app
+        .refresh_company("AAPL", Some(ADMIN_TOKEN))
+        .await;
+    pipeline
+        .wait_until("AAPL", "the refresh request FAILED", |c| {
+            c["registration"]["state"] == "FAILED"
+        })
+        .await;
+    requests.push(pipeline.app.latest_request("AAPL").await);
+
+    let results = pipeline.results(4).await;
+    // (symbol, success, status, the reason starts with)
+    let expected = [
+        ("AAPL", true, "READY", None),
+        ("ZZZZ", false, "NOT_FOUND", Some("")),
+        (
+            "SNOW",
+            false,
+            "FAILED",
+            Some("unusable companyfacts document"),
+        ),
+        (
+            "AAPL",
+            false,
+            "READY",
+            Some("refresh failed, earlier statements kept"),
+        ),
+    ];
+    for ((record, request), (symbol, success, status, reason)) in
+        results.iter().zip(&requests).zip(expected)
+    {
+        let message = record.json();
+        assert_eq!(record.key, symbol, "{message}");
+        assert_eq!(message["symbol"], symbol, "{message}");
+        assert_eq!(message["success"], success, "{message}");
+        assert_eq!(message["status"], status, "{message}");
+        assert_eq!(message["requestId"], request.id.to_string(), "{message}");
+        assert_eq!(message["attempts"], 1, "{message}");
+        match reason {
+            None => assert!(message["reason"].is_null(), "{message}"),
+            Some(start) => {
+                let text = message["reason"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{message}"));
+                assert!(text.starts_with(start) && !text.is_empty(), "{message}");
+            }
+        }
+        let completed_at = message["completedAt"].as_str().unwrap_or_default();
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(completed_at).is_ok(),
+            "{message}"
+        );
+    }
+    let not_found = results[1].json();
+    assert!(
+        not_found["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("company tickers")),
+        "{not_found}"
+    );
+}
