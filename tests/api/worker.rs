@@ -818,3 +818,41 @@ async fn every_outcome_is_announced_on_the_result_topic() {
         "{not_found}"
     );
 }
+
+/// Apple's real companyfacts file with every `"val":from` replaced by `"val":to`, as a body
+/// the upstream server can serve.
+fn apple_facts_with(from: &str, to: &str) -> &'static str {
+    let path = crate::upstream::fixtures_dir().join("CIK0000320193.json");
+    let json = std::fs::read_to_string(path).unwrap();
+    let (from, to) = (format!("\"val\":{from}"), format!("\"val\":{to}"));
+    assert!(json.contains(&from), "no {from} in Apple's facts");
+    Box::leak(json.replace(&from, &to).into_boxed_str())
+}
+
+#[tokio::test]
+async fn statements_the_database_refuses_fail_the_company_and_store_no_row() {
+    let pipeline = Pipeline::start().await;
+    // FY2023 operating cash flow far beyond DECIMAL(24,2). Cash-flow statements are the last
+    // ones the store writes, so the company row, its income statements and its balance sheets
+    // are already written in the transaction when the database refuses the value.
+    let overflowing = apple_facts_with("110543000000", "123456789012345678901234567");
+    pipeline
+        .upstream
+        .fail(APPLE_FACTS_PATH, [Fault::Body(overflowing)]);
+    let _worker = pipeline.worker();
+
+    pipeline.company("AAPL").await;
+    let company = pipeline.wait_for("AAPL", "FAILED").await;
+    let reason = company["statusReason"].as_str().expect("reason");
+    assert!(reason.starts_with("cannot store the statements"), "{reason}");
+    assert_eq!(company["registration"]["state"], "FAILED", "{company}");
+    assert_eq!(company["registration"]["attempts"], 1, "not retried");
+    assert_eq!(pipeline.row_counts("AAPL").await, (0, 0, 0));
+    let name: Option<String> = companies::table
+        .filter(companies::symbol.eq("AAPL"))
+        .select(companies::name)
+        .first(&mut *pipeline.app.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(name, None, "the profile was rolled back with the statements");
+}
