@@ -25,6 +25,8 @@ pub enum Fault {
     Body(&'static str),
     /// Holds the request until the test opens the gate, then serves the file.
     Hold(Gate),
+    /// Holds the request until the test opens the gate, then answers 200 with this body.
+    HeldBody(Gate, &'static str),
 }
 
 /// Lets held requests through when the test says so (no timing involved).
@@ -142,6 +144,10 @@ async fn serve(State(script): State<Arc<Mutex<Script>>>, uri: Uri) -> Response {
         }
         Some(Fault::Body(body)) => return body.into_response(),
         Some(Fault::Hold(gate)) => drop(gate.0.acquire().await.expect("gate")),
+        Some(Fault::HeldBody(gate, body)) => {
+            drop(gate.0.acquire().await.expect("gate"));
+            return body.into_response();
+        }
         None => {}
     }
     let file = if path == TICKERS_PATH {

@@ -844,7 +844,10 @@ async fn statements_the_database_refuses_fail_the_company_and_store_no_row() {
     pipeline.company("AAPL").await;
     let company = pipeline.wait_for("AAPL", "FAILED").await;
     let reason = company["statusReason"].as_str().expect("reason");
-    assert!(reason.starts_with("cannot store the statements"), "{reason}");
+    assert!(
+        reason.starts_with("cannot store the statements"),
+        "{reason}"
+    );
     assert_eq!(company["registration"]["state"], "FAILED", "{company}");
     assert_eq!(company["registration"]["attempts"], 1, "not retried");
     assert_eq!(pipeline.row_counts("AAPL").await, (0, 0, 0));
@@ -854,5 +857,63 @@ async fn statements_the_database_refuses_fail_the_company_and_store_no_row() {
         .first(&mut *pipeline.app.conn().await)
         .await
         .unwrap();
-    assert_eq!(name, None, "the profile was rolled back with the statements");
+    assert_eq!(
+        name, None,
+        "the profile was rolled back with the statements"
+    );
+}
+
+#[tokio::test]
+async fn a_successful_refresh_serves_the_old_figures_until_its_result_then_the_new() {
+    const REVENUE: &str = r#"{ company(symbol: "AAPL") { incomeStatements(last: 1, fiscalYearTo: 2023) { revenue } } }"#;
+    let pipeline = Pipeline::start().await;
+    let _worker = pipeline.worker();
+    pipeline.company("AAPL").await;
+    pipeline.wait_for("AAPL", "READY").await;
+    let revenue = || async {
+        let body = pipeline.app.graphql(REVENUE, json!({})).await;
+        body["data"]["company"]["incomeStatements"][0]["revenue"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_owned()
+    };
+    // This answer is cached now (for 600 s): only the refresh's result event can drop it.
+    assert_eq!(revenue().await, "383285000000");
+
+    // Upstream restated the year; the refresh's fetch is held until the test lets it go.
+    let gate = Gate::new();
+    let restated = apple_facts_with("383285000000", "383285000001");
+    pipeline
+        .upstream
+        .fail(APPLE_FACTS_PATH, [Fault::HeldBody(gate.clone(), restated)]);
+    let refreshed = pipeline
+        .app
+        .refresh_company("AAPL", Some(ADMIN_TOKEN))
+        .await;
+    assert_eq!(
+        refreshed["data"]["refreshCompany"]["status"], "READY",
+        "{refreshed}"
+    );
+    pipeline.upstream.wait_for_hits(APPLE_FACTS_PATH, 2).await;
+
+    // Meanwhile the company stays READY with its old figures.
+    let company = pipeline.company("AAPL").await;
+    assert_eq!(company["status"], "READY", "{company}");
+    assert_eq!(company["registration"]["state"], "IN_PROGRESS", "{company}");
+    assert_eq!(company["incomeStatements"][0]["revenue"], "383285000000");
+    assert_eq!(revenue().await, "383285000000");
+
+    gate.open();
+    eventually(
+        TIMEOUT,
+        "the refreshed revenue to replace the cached one",
+        || async { revenue().await == "383285000001" },
+    )
+    .await;
+    let company = pipeline.company("AAPL").await;
+    assert_eq!(company["status"], "READY", "{company}");
+    assert!(company["statusReason"].is_null(), "{company}");
+    assert_eq!(company["registration"]["state"], "COMPLETED", "{company}");
+    assert_eq!(company["incomeStatements"][0]["revenue"], "383285000001");
+    assert_eq!(pipeline.row_counts("AAPL").await, APPLE_ROWS);
 }
