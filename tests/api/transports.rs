@@ -1,5 +1,5 @@
-//! The request transports end to end: the in-process one (no broker at all), and stopping
-//! every process promptly whatever the broker's state.
+//! Stopping every process promptly whatever the broker's state. (The registration scenarios
+//! run on both transports in `worker.rs`.)
 
 use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
@@ -7,79 +7,10 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::broker::TestBroker;
-use crate::helpers::{TestApp, TestDb, test_kafka_settings};
-use crate::subscriptions::StatusSubscription;
-use crate::upstream::{APPLE_FACTS_PATH, Fault, UpstreamServer, fixtures_dir};
+use crate::helpers::{TestDb, test_kafka_settings};
+use crate::upstream::fixtures_dir;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
-
-const COMPANY: &str = r#"query ($s: String!) {
-  company(symbol: $s) {
-    status statusReason
-    registration { state attempts }
-    incomeStatements(last: 1, fiscalYearTo: 2023) { fiscalYear revenue netIncome }
-  }
-}"#;
-
-#[tokio::test]
-async fn the_in_process_transport_ingests_a_missing_company_without_a_broker() {
-    let upstream = UpstreamServer::start().await;
-    let app = TestApp::builder()
-        .in_process(upstream.sec_provider())
-        .spawn()
-        .await;
-    let mut subscription = StatusSubscription::open(&app, "AAPL").await;
-
-    let body = app.graphql(COMPANY, json!({ "s": "aapl" })).await;
-    assert_eq!(body["data"]["company"]["status"], "PENDING", "{body}");
-
-    let events = subscription.until("READY", TIMEOUT).await;
-    assert_eq!(events.last().unwrap()["symbol"], "AAPL");
-    let body = app.graphql(COMPANY, json!({ "s": "AAPL" })).await;
-    let company = &body["data"]["company"];
-    assert_eq!(company["status"], "READY", "{body}");
-    assert_eq!(company["registration"]["state"], "COMPLETED");
-    assert_eq!(company["registration"]["attempts"], 1);
-    // Apple's FY2023 10-K: net sales $383,285 million, net income $96,995 million.
-    assert_eq!(company["incomeStatements"][0]["revenue"], "383285000000");
-    assert_eq!(company["incomeStatements"][0]["netIncome"], "96995000000");
-}
-
-#[tokio::test]
-async fn the_in_process_transport_records_failures_and_a_retry_succeeds() {
-    let upstream = UpstreamServer::start().await;
-    upstream.fail(APPLE_FACTS_PATH, [Fault::Body("<html>maintenance</html>")]);
-    let app = TestApp::builder()
-        .in_process(upstream.sec_provider())
-        .spawn()
-        .await;
-    let mut subscription = StatusSubscription::open(&app, "AAPL").await;
-
-    app.graphql(COMPANY, json!({ "s": "AAPL" })).await;
-    let failed = subscription.until("FAILED", TIMEOUT).await;
-    assert!(
-        failed.last().unwrap()["statusReason"].is_string(),
-        "{failed:?}"
-    );
-
-    let requeued = app
-        .graphql(
-            r#"mutation { requestRegistration(symbol: "AAPL") { status } }"#,
-            json!({}),
-        )
-        .await;
-    assert_eq!(
-        requeued["data"]["requestRegistration"]["status"], "PENDING",
-        "{requeued}"
-    );
-    subscription.until("READY", TIMEOUT).await;
-    let body = app.graphql(COMPANY, json!({ "s": "AAPL" })).await;
-    assert_eq!(
-        body["data"]["company"]["incomeStatements"][0]["revenue"],
-        "383285000000"
-    );
-    assert_eq!(upstream.hits(APPLE_FACTS_PATH).len(), 2);
-}
 
 /// `finstage serve` and `finstage worker`, connected through a real broker that then dies,
 /// still stop within 10 s of SIGTERM and of Ctrl-C (SIGINT).

@@ -13,7 +13,7 @@ use finstage::schema::{balance_sheets, cash_flow_statements, companies, income_s
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use crate::broker::{Record, TestBroker, consume_records, started_broker};
+use crate::broker::{Record, TestBroker, consume_records, started_broker, unique_kafka_settings};
 use crate::helpers::{
     ADMIN_TOKEN, TestApp, TestWorker, child_log_filter, eventually, spawn_worker,
     test_worker_settings,
@@ -35,24 +35,69 @@ const COMPANY: &str = r#"query ($s: String!) {
 
 pub const TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How the gateway's registration requests reach ingestion in a test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// Outbox relay → a real broker → a `Worker` → the result topic.
+    Kafka,
+    /// The gateway ingests its requests itself; no broker runs at all.
+    InProcess,
+}
+
 pub struct Pipeline {
     pub broker: TestBroker,
     pub upstream: UpstreamServer,
     pub kafka: KafkaSettings,
     pub app: TestApp,
+    transport: Transport,
 }
 
 impl Pipeline {
     /// Broker, upstream server and gateway; the worker is started by each test.
     pub async fn start() -> Self {
-        let (broker, kafka) = started_broker().await;
+        Self::on(Transport::Kafka).await
+    }
+
+    /// Upstream server and gateway with `transport`; for `Kafka`, a broker too.
+    pub async fn on(transport: Transport) -> Self {
         let upstream = UpstreamServer::start().await;
-        let app = TestApp::builder().kafka(kafka.clone()).spawn().await;
+        let (broker, kafka, app) = match transport {
+            Transport::Kafka => {
+                let (broker, kafka) = started_broker().await;
+                let app = TestApp::builder().kafka(kafka.clone()).spawn().await;
+                (broker, kafka, app)
+            }
+            Transport::InProcess => {
+                // Nothing listens on this broker's port: no test on this transport needs one.
+                let broker = TestBroker::reserve();
+                let kafka = unique_kafka_settings(&broker);
+                let app = TestApp::builder()
+                    .in_process(upstream.sec_provider())
+                    .spawn()
+                    .await;
+                (broker, kafka, app)
+            }
+        };
         Self {
             broker,
             upstream,
             kafka,
             app,
+            transport,
+        }
+    }
+
+    /// Starts what ingests requests on this transport: a Kafka worker (stopped when the
+    /// returned value is dropped), or nothing, since the in-process gateway ingests already.
+    /// With Kafka, also waits until the gateway's result listener receives events.
+    pub async fn ingesting(&self) -> Option<TestWorker> {
+        match self.transport {
+            Transport::Kafka => {
+                let worker = self.worker();
+                wait_for_result_listener(&self.app, &self.kafka).await;
+                Some(worker)
+            }
+            Transport::InProcess => None,
         }
     }
 
@@ -172,10 +217,18 @@ pub async fn row_counts(app: &TestApp, symbol: &str) -> (i64, i64, i64) {
 pub const APPLE_ROWS: (i64, i64, i64) = (90, 91, 89);
 
 #[tokio::test]
-async fn a_missing_company_goes_pending_then_ready_with_apple_s_figures_live() {
-    let pipeline = Pipeline::start().await;
-    let _worker = pipeline.worker();
-    wait_for_result_listener(&pipeline.app, &pipeline.kafka).await;
+async fn a_missing_company_goes_pending_then_ready_with_apple_s_figures_live_through_kafka() {
+    a_missing_company_goes_pending_then_ready_with_apple_s_figures_live(Transport::Kafka).await;
+}
+
+#[tokio::test]
+async fn a_missing_company_goes_pending_then_ready_with_apple_s_figures_live_in_process() {
+    a_missing_company_goes_pending_then_ready_with_apple_s_figures_live(Transport::InProcess).await;
+}
+
+async fn a_missing_company_goes_pending_then_ready_with_apple_s_figures_live(transport: Transport) {
+    let pipeline = Pipeline::on(transport).await;
+    let _worker = pipeline.ingesting().await;
     let mut subscription = StatusSubscription::open(&pipeline.app, "AAPL").await;
 
     let requested = Instant::now();
@@ -210,13 +263,22 @@ async fn a_missing_company_goes_pending_then_ready_with_apple_s_figures_live() {
 }
 
 #[tokio::test]
-async fn transient_provider_errors_are_retried_honouring_retry_after() {
-    let pipeline = Pipeline::start().await;
+async fn transient_provider_errors_are_retried_honouring_retry_after_through_kafka() {
+    transient_provider_errors_are_retried_honouring_retry_after(Transport::Kafka).await;
+}
+
+#[tokio::test]
+async fn transient_provider_errors_are_retried_honouring_retry_after_in_process() {
+    transient_provider_errors_are_retried_honouring_retry_after(Transport::InProcess).await;
+}
+
+async fn transient_provider_errors_are_retried_honouring_retry_after(transport: Transport) {
+    let pipeline = Pipeline::on(transport).await;
     pipeline.upstream.fail(
         APPLE_FACTS_PATH,
         [Fault::Status(500), Fault::RetryAfter(503, 1)],
     );
-    let _worker = pipeline.worker();
+    let _worker = pipeline.ingesting().await;
 
     pipeline.company("AAPL").await;
     let company = pipeline.wait_for("AAPL", "READY").await;
@@ -234,12 +296,21 @@ async fn transient_provider_errors_are_retried_honouring_retry_after() {
 }
 
 #[tokio::test]
-async fn a_provider_404_makes_the_company_not_found() {
-    let pipeline = Pipeline::start().await;
+async fn a_provider_404_makes_the_company_not_found_through_kafka() {
+    a_provider_404_makes_the_company_not_found(Transport::Kafka).await;
+}
+
+#[tokio::test]
+async fn a_provider_404_makes_the_company_not_found_in_process() {
+    a_provider_404_makes_the_company_not_found(Transport::InProcess).await;
+}
+
+async fn a_provider_404_makes_the_company_not_found(transport: Transport) {
+    let pipeline = Pipeline::on(transport).await;
     pipeline
         .upstream
         .fail(APPLE_FACTS_PATH, [Fault::Status(404)]);
-    let _worker = pipeline.worker();
+    let _worker = pipeline.ingesting().await;
 
     pipeline.company("AAPL").await;
     let company = pipeline.wait_for("AAPL", "NOT_FOUND").await;
@@ -264,13 +335,25 @@ async fn a_provider_404_makes_the_company_not_found() {
 }
 
 #[tokio::test]
-async fn a_garbage_answer_fails_the_company_with_a_reason_and_the_worker_goes_on() {
-    let pipeline = Pipeline::start().await;
+async fn a_garbage_answer_fails_the_company_with_a_reason_and_the_worker_goes_on_through_kafka() {
+    a_garbage_answer_fails_the_company_with_a_reason_and_the_worker_goes_on(Transport::Kafka).await;
+}
+
+#[tokio::test]
+async fn a_garbage_answer_fails_the_company_with_a_reason_and_the_worker_goes_on_in_process() {
+    a_garbage_answer_fails_the_company_with_a_reason_and_the_worker_goes_on(Transport::InProcess)
+        .await;
+}
+
+async fn a_garbage_answer_fails_the_company_with_a_reason_and_the_worker_goes_on(
+    transport: Transport,
+) {
+    let pipeline = Pipeline::on(transport).await;
     pipeline.upstream.fail(
         APPLE_FACTS_PATH,
         [Fault::Body("<html>Service temporarily moved</html>")],
     );
-    let _worker = pipeline.worker();
+    let _worker = pipeline.ingesting().await;
 
     pipeline.company("AAPL").await;
     let company = pipeline.wait_for("AAPL", "FAILED").await;
