@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::broker::TestBroker;
-use crate::helpers::{TestDb, test_kafka_settings};
+use crate::broker::started_broker;
+use crate::helpers::{TestDb, eventually};
 use crate::upstream::fixtures_dir;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -16,16 +16,9 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 /// still stop within 10 s of SIGTERM and of Ctrl-C (SIGINT).
 #[tokio::test]
 async fn every_process_stops_within_10_s_of_a_signal_even_with_its_broker_gone() {
-    let broker = TestBroker::started().await;
+    let (broker, kafka) = started_broker().await;
     let database = TestDb::create().await;
-    let kafka = test_kafka_settings(
-        &broker.brokers(),
-        &uuid::Uuid::new_v4().simple().to_string(),
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("free port")
-        .port();
+    let port = crate::support::broker::free_port();
     let with_kafka = |command: &mut Command| {
         command
             .env("DATABASE_URL", &database.url)
@@ -56,22 +49,21 @@ async fn every_process_stops_within_10_s_of_a_signal_even_with_its_broker_gone()
     // A company going READY shows both are connected: relay, worker and result listener.
     let client = reqwest::Client::new();
     let graphql = format!("http://127.0.0.1:{port}/graphql");
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
+    eventually(TIMEOUT, "AAPL to become READY", || async {
         let answer = client
             .post(&graphql)
             .json(&json!({ "query": "{ company(symbol: \"AAPL\") { status } }" }))
             .send()
             .await;
-        if let Ok(answer) = answer
-            && let Ok(body) = answer.json::<serde_json::Value>().await
-            && body["data"]["company"]["status"] == "READY"
-        {
-            break;
+        match answer {
+            Ok(answer) => answer
+                .json::<serde_json::Value>()
+                .await
+                .is_ok_and(|body| body["data"]["company"]["status"] == "READY"),
+            Err(_) => false,
         }
-        assert!(Instant::now() < deadline, "AAPL never became READY");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    })
+    .await;
 
     drop(broker);
     // Let librdkafka notice the broker is gone and start retrying it.
@@ -109,15 +101,8 @@ fn signal(child: &Child, signal: &str) {
 }
 
 async fn exited_within(child: &mut Child, limit: Duration) -> ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "still running {limit:?} after the signal"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(limit, "the process to exit after the signal", || {
+        std::future::ready(child.try_wait().expect("wait"))
+    })
+    .await
 }
