@@ -107,10 +107,10 @@ impl Command {
                     migrate_database(&database).await?;
                 }
                 let db = Db::new(&database)?;
-                let only = if listings_only {
-                    Companies::None
-                } else {
-                    Companies::Only(&symbols)
+                let only = match (listings_only, symbols.is_empty()) {
+                    (true, _) => Companies::None,
+                    (false, true) => Companies::All,
+                    (false, false) => Companies::Only(&symbols),
                 };
                 let summary = import_dir(&db, &dir, only).await?;
                 for (company, reason) in &summary.failed {

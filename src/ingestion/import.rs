@@ -57,7 +57,9 @@ impl std::fmt::Display for ImportSummary {
 pub enum Companies<'a> {
     /// None: the worker ingests companies on demand.
     None,
-    /// These symbols' companies; every companyfacts file in the directory when empty.
+    /// Every companyfacts file in the directory.
+    All,
+    /// These symbols' companies.
     Only(&'a [Symbol]),
 }
 
@@ -80,6 +82,8 @@ pub async fn import_dir(
 
     let only = match companies {
         Companies::None => return Ok(summary),
+        // `companies_to_import` reads no symbols as every file.
+        Companies::All => &[],
         Companies::Only(symbols) => symbols,
     };
     let companies = companies_to_import(dir, &tickers, only, &mut summary).await?;

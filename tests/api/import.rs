@@ -14,7 +14,7 @@ use crate::normalization::FIXTURES;
 async fn importing_the_fixtures_serves_apples_10k_figures() {
     let app = spawn_app().await;
 
-    let summary = import_dir(&app.db, FIXTURES.as_ref(), Companies::Only(&[]))
+    let summary = import_dir(&app.db, FIXTURES.as_ref(), Companies::All)
         .await
         .expect("import");
 
@@ -83,12 +83,12 @@ async fn checksums(app: &TestApp) -> Vec<Checksum> {
 #[tokio::test]
 async fn importing_twice_changes_no_row() {
     let app = spawn_app().await;
-    import_dir(&app.db, FIXTURES.as_ref(), Companies::Only(&[]))
+    import_dir(&app.db, FIXTURES.as_ref(), Companies::All)
         .await
         .expect("first import");
     let before = checksums(&app).await;
 
-    let second = import_dir(&app.db, FIXTURES.as_ref(), Companies::Only(&[]))
+    let second = import_dir(&app.db, FIXTURES.as_ref(), Companies::All)
         .await
         .expect("second import");
 
@@ -112,7 +112,7 @@ async fn a_truncated_file_fails_only_its_company() {
     )
     .expect("write");
 
-    let summary = import_dir(&app.db, dir.path(), Companies::Only(&[]))
+    let summary = import_dir(&app.db, dir.path(), Companies::All)
         .await
         .expect("import");
 
