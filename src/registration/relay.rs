@@ -28,20 +28,13 @@ const LEASE_SECS: i64 = 30;
 /// Pause when the outbox is empty.
 const IDLE_POLL: Duration = Duration::from_millis(200);
 
+/// Why one request could not be published (it is retried on a later round).
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
-    #[error(transparent)]
-    Database(#[from] DbError),
     #[error("kafka: {0}")]
     Kafka(#[from] KafkaError),
     #[error("cannot encode message: {0}")]
     Encode(#[from] serde_json::Error),
-}
-
-impl From<diesel::result::Error> for RelayError {
-    fn from(error: diesel::result::Error) -> Self {
-        Self::Database(error.into())
-    }
 }
 
 pub struct Relay {
@@ -112,7 +105,7 @@ impl Relay {
     /// Claims a batch of unpublished requests, publishes them and marks the acknowledged ones.
     /// Requests that failed to publish are claimed again when their lease expires.
     #[tracing::instrument(name = "relay_round", skip_all)]
-    pub async fn relay_round(&self) -> Result<RelayRound, RelayError> {
+    pub async fn relay_round(&self) -> Result<RelayRound, DbError> {
         let mut conn = self.db.conn().await?;
         let lease = chrono::Duration::seconds(LEASE_SECS);
         let claimed = registrations::claim_unpublished(&mut conn, BATCH_SIZE, lease).await?;
