@@ -35,6 +35,21 @@ async fn seeded(app: &TestApp) {
     assert_eq!(revenue(app).await, "2023000000.25");
 }
 
+/// Changes the stored revenue behind the cache's back, and shows the cache still serves the
+/// old one.
+async fn change_revenue_in_mysql_while_cached(app: &TestApp) {
+    change_revenue_in_mysql(app).await;
+    assert_eq!(revenue(app).await, "2023000000.25", "served from the cache");
+}
+
+/// Waits until the revenue changed in MySQL is served.
+async fn new_revenue_within(app: &TestApp, secs: u64, what: &str) {
+    eventually(Duration::from_secs(secs), what, || async {
+        revenue(app).await == "1"
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_result_event_drops_the_company_from_the_cache() {
     let (_broker, kafka) = started_broker().await;
@@ -42,21 +57,11 @@ async fn a_result_event_drops_the_company_from_the_cache() {
     wait_for_result_listener(&app, &kafka).await;
     seeded(&app).await;
 
-    change_revenue_in_mysql(&app).await;
-    assert_eq!(
-        revenue(&app).await,
-        "2023000000.25",
-        "served from the cache"
-    );
+    change_revenue_in_mysql_while_cached(&app).await;
 
     publish_ready_result(&kafka, "AAPL").await;
 
-    eventually(
-        Duration::from_secs(30),
-        "the result event to drop the stale statements",
-        || async { revenue(&app).await == "1" },
-    )
-    .await;
+    new_revenue_within(&app, 30, "the result event to drop the stale statements").await;
 }
 
 #[tokio::test]
@@ -66,19 +71,9 @@ async fn without_events_cached_statements_expire_after_the_ttl() {
     let app = TestApp::builder().cache_ttl(10).spawn().await;
     seeded(&app).await;
 
-    change_revenue_in_mysql(&app).await;
-    assert_eq!(
-        revenue(&app).await,
-        "2023000000.25",
-        "served from the cache"
-    );
+    change_revenue_in_mysql_while_cached(&app).await;
     // No result event comes: only the TTL can make the new figure visible.
-    eventually(
-        Duration::from_secs(60),
-        "the cached statements to expire",
-        || async { revenue(&app).await == "1" },
-    )
-    .await;
+    new_revenue_within(&app, 60, "the cached statements to expire").await;
 }
 
 #[tokio::test]

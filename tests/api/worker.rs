@@ -9,7 +9,7 @@ use finstage::config::{KafkaSettings, WorkerSettings};
 use finstage::db::registrations;
 use finstage::domain::RegistrationState;
 use finstage::kafka;
-use finstage::schema::{balance_sheets, cash_flow_statements, companies, income_statements};
+use finstage::schema::companies;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
@@ -182,32 +182,27 @@ impl Pipeline {
 
 /// (income statements, balance sheets, cash-flow statements) stored for `symbol`.
 pub async fn row_counts(app: &TestApp, symbol: &str) -> (i64, i64, i64) {
-    let mut conn = app.conn().await;
-    let id: i64 = companies::table
-        .filter(companies::symbol.eq(symbol))
-        .select(companies::id)
-        .first(&mut conn)
-        .await
-        .expect("company row");
-    let income = income_statements::table
-        .filter(income_statements::company_id.eq(id))
-        .count()
-        .get_result(&mut conn)
-        .await
-        .expect("count");
-    let balance = balance_sheets::table
-        .filter(balance_sheets::company_id.eq(id))
-        .count()
-        .get_result(&mut conn)
-        .await
-        .expect("count");
-    let cash_flow = cash_flow_statements::table
-        .filter(cash_flow_statements::company_id.eq(id))
-        .count()
-        .get_result(&mut conn)
-        .await
-        .expect("count");
-    (income, balance, cash_flow)
+    #[derive(QueryableByName)]
+    struct Counts {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        income: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        balance: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        cash_flow: i64,
+    }
+    let counts: Counts = diesel::sql_query(
+        "SELECT \
+           (SELECT COUNT(*) FROM income_statements s WHERE s.company_id = c.id) AS income, \
+           (SELECT COUNT(*) FROM balance_sheets s WHERE s.company_id = c.id) AS balance, \
+           (SELECT COUNT(*) FROM cash_flow_statements s WHERE s.company_id = c.id) AS cash_flow \
+         FROM companies c WHERE c.symbol = ?",
+    )
+    .bind::<diesel::sql_types::Text, _>(symbol)
+    .get_result(&mut app.conn().await)
+    .await
+    .expect("company row");
+    (counts.income, counts.balance, counts.cash_flow)
 }
 
 /// The rows one ingestion of Apple's fixture (tests/fixtures/sec/CIK0000320193.json) must
