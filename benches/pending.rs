@@ -9,8 +9,8 @@ use std::num::NonZeroU32;
 use std::time::Instant;
 
 use finstage::config::{
-    ApiSettings, CacheSettings, DatabaseSettings, HttpSettings, IngestionSettings, KafkaSettings,
-    ProviderKind, ProviderSettings, RequestTransport, ServeSettings,
+    ApiSettings, CacheSettings, DatabaseSettings, HttpSettings, KafkaSettings, RequestTransport,
+    ServeSettings,
 };
 use finstage::startup::Application;
 use secrecy::SecretString;
@@ -50,22 +50,7 @@ fn settings(brokers: String) -> Result<ServeSettings, Error> {
         },
         transport: RequestTransport::Kafka,
         // Unused with the Kafka transport.
-        ingestion: IngestionSettings {
-            provider: ProviderSettings {
-                provider: ProviderKind::SecDir,
-                sec_base_url: String::new(),
-                sec_tickers_url: String::new(),
-                sec_user_agent: None,
-                sec_requests_per_second: NonZeroU32::MIN,
-                sec_dir: Some(support::FIXTURES.into()),
-                fmp_base_url: String::new(),
-                fmp_api_key: None,
-                timeout_secs: 30,
-            },
-            max_attempts: 1,
-            retry_base_ms: 100,
-            retry_max_ms: 1_000,
-        },
+        ingestion: support::sec_dir_ingestion(),
     })
 }
 

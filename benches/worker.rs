@@ -6,20 +6,16 @@
 
 mod support;
 
-use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
-use finstage::config::{
-    DatabaseSettings, IngestionSettings, KafkaSettings, ProviderKind, ProviderSettings,
-    WorkerSettings,
-};
+use finstage::config::{DatabaseSettings, KafkaSettings, WorkerSettings};
 use finstage::kafka::{self, ResultMessage};
 use finstage::worker::Worker;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use secrecy::SecretString;
-use support::{Broker, Error, FIXTURES, drop_database, fresh_database};
+use support::{Broker, Error, drop_database, fresh_database};
 use tokio_util::sync::CancellationToken;
 
 const DATABASE: &str = "finstage_bench_worker";
@@ -53,22 +49,7 @@ async fn main() -> Result<(), Error> {
             timeout_secs: 5,
         },
         kafka: kafka.clone(),
-        ingestion: IngestionSettings {
-            provider: ProviderSettings {
-                provider: ProviderKind::SecDir,
-                sec_base_url: String::new(),
-                sec_tickers_url: String::new(),
-                sec_user_agent: None,
-                sec_requests_per_second: NonZeroU32::MIN,
-                sec_dir: Some(FIXTURES.into()),
-                fmp_base_url: String::new(),
-                fmp_api_key: None,
-                timeout_secs: 30,
-            },
-            max_attempts: 1,
-            retry_base_ms: 100,
-            retry_max_ms: 1_000,
-        },
+        ingestion: support::sec_dir_ingestion(),
         group_id: "bench-workers".into(),
         session_timeout_ms: 6_000,
     })?;

@@ -27,3 +27,23 @@ pub async fn fresh_database(name: &str) -> Result<String, Error> {
 pub fn free_port() -> Result<u16, Error> {
     Ok(shared::broker::free_port())
 }
+
+/// Ingestion from the bundled SEC files (`sec-dir`), one attempt per company.
+pub fn sec_dir_ingestion() -> finstage::config::IngestionSettings {
+    finstage::config::IngestionSettings {
+        provider: finstage::config::ProviderSettings {
+            provider: finstage::config::ProviderKind::SecDir,
+            sec_base_url: String::new(),
+            sec_tickers_url: String::new(),
+            sec_user_agent: None,
+            sec_requests_per_second: std::num::NonZeroU32::MIN,
+            sec_dir: Some(FIXTURES.into()),
+            fmp_base_url: String::new(),
+            fmp_api_key: None,
+            timeout_secs: 30,
+        },
+        max_attempts: 1,
+        retry_base_ms: 100,
+        retry_max_ms: 1_000,
+    }
+}
