@@ -5,6 +5,7 @@ mod company;
 mod money;
 mod normalized;
 mod registration;
+mod shares;
 mod statements;
 mod symbol;
 
@@ -14,6 +15,7 @@ pub use money::Money;
 pub(crate) use money::money;
 pub use normalized::{CompanyInfo, NormalizedCompany};
 pub use registration::RegistrationState;
+pub use shares::ShareCount;
 pub use statements::{
     BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, PeriodKind, Statement,
     StatementFilter, StatementPeriod,

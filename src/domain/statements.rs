@@ -1,7 +1,7 @@
 //! The three standardized statements. Each is a `StatementPeriod` (which period, from which
 //! filing) plus its line items. A line item the filing does not report is `None` (NULL in SQL,
 //! null in GraphQL), never zero. Money and per-share values are exact `Money`; share counts
-//! are whole numbers.
+//! are whole numbers (`ShareCount`).
 //!
 //! The line-item structs are shared by the database layer (diesel derives, one column per
 //! field) and the GraphQL layer (one field per column), so a line item is declared once.
@@ -13,7 +13,7 @@ use diesel::expression::AsExpression;
 use diesel::{AsChangeset, Insertable, Queryable, Selectable};
 use strum::{EnumString, IntoStaticStr};
 
-use super::Money;
+use super::{Money, ShareCount};
 use crate::schema::{balance_sheets, cash_flow_statements, income_statements};
 
 /// The fiscal period a statement covers: the full fiscal year or one of its quarters.
@@ -83,8 +83,8 @@ pub struct IncomeStatementItems {
     pub net_income: Option<Money>,
     pub eps_basic: Option<Money>,
     pub eps_diluted: Option<Money>,
-    pub weighted_average_shares_basic: Option<i64>,
-    pub weighted_average_shares_diluted: Option<i64>,
+    pub weighted_average_shares_basic: Option<ShareCount>,
+    pub weighted_average_shares_diluted: Option<ShareCount>,
 }
 
 #[derive(

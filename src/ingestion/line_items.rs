@@ -3,7 +3,7 @@
 //! or change the mapping. Outflows (capital expenditure, dividends, buybacks) are positive, as
 //! filed; `freeCashFlow` is computed (operating cash flow − capital expenditure), not mapped.
 
-use crate::domain::{BalanceSheetItems, CashFlowItems, IncomeStatementItems, Money};
+use crate::domain::{BalanceSheetItems, CashFlowItems, IncomeStatementItems, Money, ShareCount};
 
 /// How a line item behaves over time, which decides how quarters are derived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +21,7 @@ pub enum Measure {
 /// Where a line item's value goes in its statement struct.
 pub enum Slot<'a> {
     Money(&'a mut Option<Money>),
-    Shares(&'a mut Option<i64>),
+    Shares(&'a mut Option<ShareCount>),
 }
 
 impl<'a> From<&'a mut Option<Money>> for Slot<'a> {
@@ -30,8 +30,8 @@ impl<'a> From<&'a mut Option<Money>> for Slot<'a> {
     }
 }
 
-impl<'a> From<&'a mut Option<i64>> for Slot<'a> {
-    fn from(field: &'a mut Option<i64>) -> Self {
+impl<'a> From<&'a mut Option<ShareCount>> for Slot<'a> {
+    fn from(field: &'a mut Option<ShareCount>) -> Self {
         Self::Shares(field)
     }
 }

@@ -23,7 +23,7 @@ use super::companyfacts::{CompanyFacts, Fact, FactsError, padded_cik};
 use super::fiscal::{FiscalCalendar, Span};
 use super::line_items::{BALANCE_SHEET, CASH_FLOW, INCOME_STATEMENT, LineItem, Measure, Slot};
 use crate::domain::{CompanyInfo, NormalizedCompany};
-use crate::domain::{FiscalPeriod, Money, Statement, StatementPeriod};
+use crate::domain::{FiscalPeriod, Money, ShareCount, Statement, StatementPeriod};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NormalizeError {
@@ -300,7 +300,7 @@ impl<'a, Items: Default> ItemFacts<'a, Items> {
             note(chosen);
             match (item.slot)(&mut items) {
                 Slot::Money(field) => *field = Some(Money(chosen.value)),
-                Slot::Shares(field) => *field = chosen.value.round().to_i64(),
+                Slot::Shares(field) => *field = chosen.value.round().to_i64().map(ShareCount),
             }
         }
         let provenance = newest?;

@@ -1,5 +1,5 @@
 use finstage::domain::{
-    BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, Statement,
+    BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, ShareCount, Statement,
     StatementPeriod,
 };
 use serde_json::json;
@@ -45,8 +45,8 @@ fn apple_fy2023() -> SeedStatements {
                 net_income: money("96995000000"),
                 eps_basic: money("6.16"),
                 eps_diluted: money("6.13"),
-                weighted_average_shares_basic: Some(15_744_231_000),
-                weighted_average_shares_diluted: Some(15_812_547_000),
+                weighted_average_shares_basic: Some(ShareCount(15_744_231_000)),
+                weighted_average_shares_diluted: Some(ShareCount(15_812_547_000)),
                 ..Default::default()
             },
         }],
@@ -101,7 +101,9 @@ async fn ready_company_returns_exact_decimal_strings_and_provenance() {
     assert_eq!(income["grossProfit"], "169148000000");
     assert_eq!(income["netIncome"], "96995000000");
     assert_eq!(income["epsDiluted"], "6.13");
-    assert_eq!(income["weightedAverageSharesDiluted"], 15_812_547_000_i64);
+    // Beyond GraphQL's 32-bit Int: a string of digits (the BigInt scalar).
+    assert_eq!(income["weightedAverageSharesDiluted"], "15812547000");
+    assert_eq!(income["weightedAverageSharesBasic"], "15744231000");
     // Not reported means null, never zero.
     assert!(income["researchAndDevelopment"].is_null());
     let balance = &company["balanceSheets"][0];

@@ -16,8 +16,8 @@ use finstage::db::registrations;
 use finstage::db::statements::StatementKind;
 use finstage::db::{self, Db};
 use finstage::domain::{
-    BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, Money, Statement,
-    StatementPeriod, Symbol,
+    BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, Money, ShareCount,
+    Statement, StatementPeriod, Symbol,
 };
 use finstage::startup::Application;
 use finstage::worker::Worker;
@@ -382,7 +382,7 @@ pub fn synthetic(years: RangeInclusive<i32>, periods: &[FiscalPeriod]) -> SeedSt
                     revenue: money(&base),
                     net_income: money("1000.10"),
                     eps_diluted: money("1.2345"),
-                    weighted_average_shares_diluted: Some(15_000_000_000),
+                    weighted_average_shares_diluted: Some(ShareCount(15_000_000_000)),
                     ..Default::default()
                 },
             });

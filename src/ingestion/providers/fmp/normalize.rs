@@ -12,7 +12,7 @@ use super::describe;
 use super::fields::{BALANCE_SHEET, CASH_FLOW, Field, Frequency, INCOME_STATEMENT, Kind};
 use super::wire::{Profile, Row, currency_code, date, rows, ten_digit_cik};
 use crate::domain::{CompanyInfo, NormalizedCompany};
-use crate::domain::{FiscalPeriod, Money, Statement, StatementPeriod, Symbol};
+use crate::domain::{FiscalPeriod, Money, ShareCount, Statement, StatementPeriod, Symbol};
 use crate::ingestion::fiscal::Span;
 use crate::ingestion::line_items::Slot;
 use crate::ingestion::providers::ProviderError;
@@ -252,7 +252,7 @@ fn items<Items: Default>(row: &Row<'_>, fields: &[Field<Items>]) -> Result<Items
         match (field.slot)(&mut items) {
             Slot::Money(target) => *target = Some(Money(field.reading.apply(value))),
             Slot::Shares(target) => {
-                let shares = value.round().to_i64();
+                let shares = value.round().to_i64().map(ShareCount);
                 *target = Some(shares.ok_or_else(|| format!("{value} shares is out of range"))?);
             }
         }
@@ -390,8 +390,8 @@ mod tests {
                 net_income: money("93736000000"),
                 eps_basic: money("6.11"),
                 eps_diluted: money("6.08"),
-                weighted_average_shares_basic: Some(15_343_783_000),
-                weighted_average_shares_diluted: Some(15_408_095_000),
+                weighted_average_shares_basic: Some(ShareCount(15_343_783_000)),
+                weighted_average_shares_diluted: Some(ShareCount(15_408_095_000)),
             }
         );
 
