@@ -7,7 +7,7 @@
 //!
 //! A response is cached under its exact request (the bytes of a JSON POST body, or a GET's
 //! query string) with the companies it read (`ResponseDependencies`). Caching is opt-in:
-//! a response is kept only when `graphql::CachePolicy` saw every one of its fields come
+//! a response is kept only when `graphql::request::CachePolicy` saw every one of its fields come
 //! from READY company data; any other field (a registration, a search, a mutation, a field
 //! added later and not declared cache-safe) leaves it uncached.
 //!
@@ -111,7 +111,7 @@ struct CachedResponse {
 }
 
 /// What one response read and whether it may be kept, recorded while it is computed.
-/// A response starts undecided, which is never cached: only `graphql::CachePolicy`, having
+/// A response starts undecided, which is never cached: only `graphql::request::CachePolicy`, having
 /// seen every field of a successful execution resolve from READY company data, declares it
 /// cacheable. Anything else (a field it does not know, a company not `READY`) rules it out
 /// for good.
