@@ -7,9 +7,9 @@
 //!
 //! A response is cached under its exact request (the bytes of a JSON POST body, or a GET's
 //! query string) with the companies it read (`ResponseDependencies`). Caching is opt-in:
-//! a response is kept only when `graphql::request::CachePolicy` saw every one of its fields come
-//! from READY company data; any other field (a registration, a search, a mutation, a field
-//! added later and not declared cache-safe) leaves it uncached.
+//! a response is kept only when `graphql::request::CachePolicy` saw every one of its fields
+//! come from READY company data; any other field (a registration, a search, a mutation, a
+//! field added later and not declared cache-safe) leaves it uncached.
 //!
 //! Identical requests that miss at the same moment (a cold cache, or every dashboard
 //! re-asking right after a company's result event) are computed once: the first computes,
@@ -111,9 +111,9 @@ struct CachedResponse {
 }
 
 /// What one response read and whether it may be kept, recorded while it is computed.
-/// A response starts undecided, which is never cached: only `graphql::request::CachePolicy`, having
-/// seen every field of a successful execution resolve from READY company data, declares it
-/// cacheable. Anything else (a field it does not know, a company not `READY`) rules it out
+/// A response starts undecided, which is never cached: only `graphql::request::CachePolicy`,
+/// having seen every field of a successful execution resolve from READY company data,
+/// declares it cacheable. Anything else (a field it does not know, a company not `READY`) rules it out
 /// for good.
 #[derive(Default)]
 pub struct ResponseDependencies(Mutex<Dependencies>);
