@@ -1,5 +1,6 @@
-//! Waiting out an infrastructure outage (MySQL or Kafka down): exponential backoff with
-//! jitter on `backon`, from a short first pause up to 30 s, for as long as it takes. One
+//! Waiting out an infrastructure outage (MySQL or Kafka down): exponential backoff on
+//! `backon`, from a short first pause up to 30 s, plus up to as much again of jitter, for as
+//! long as it takes. One
 //! policy for the relay, the workers and topic creation; every wait ends early on shutdown.
 
 use std::time::Duration;

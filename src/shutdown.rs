@@ -11,6 +11,16 @@ use tokio_util::sync::CancellationToken;
 /// orchestrators wait before killing, leaving time to exit.
 pub const DRAIN_DEADLINE: Duration = Duration::from_secs(8);
 
+/// How long work in hand (a provider fetch) may go on after the signal before it is given
+/// back unfinished, leaving the rest of `DRAIN_DEADLINE` to record that.
+pub const WORK_IN_HAND_GRACE: Duration = Duration::from_secs(5);
+
+/// Resolves `WORK_IN_HAND_GRACE` after `shutdown` is cancelled.
+pub async fn grace_expired(shutdown: &CancellationToken) {
+    shutdown.cancelled().await;
+    tokio::time::sleep(WORK_IN_HAND_GRACE).await;
+}
+
 /// A token cancelled on the first SIGTERM or Ctrl-C.
 pub fn on_signal() -> CancellationToken {
     let shutdown = CancellationToken::new();

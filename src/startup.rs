@@ -140,6 +140,8 @@ impl Application {
                 served
             }
         };
+        // The server may also have stopped by itself (a listener error): stop the rest too.
+        shutdown.cancel();
         shutdown::drain("background tasks", async {
             while background.join_next().await.is_some() {}
         })

@@ -11,10 +11,11 @@
 //!           IN_PROGRESS ─give_back─▶ PUBLISHED (the next delivery takes it up again)
 //! ```
 //!
-//! Invariants: a symbol has at most one open (not completed) request; a company is `READY`
-//! exactly when its statements are stored, written in the transaction that completes its
-//! request; a request is completed in the transaction that gives the company its final
-//! status, so nobody sees a final company with its request still open.
+//! Invariants: a symbol has at most one open (not completed) request; a company becomes
+//! `READY` only in the transaction that stores its statements (which also completes the
+//! ingestion's request; `finstage import` stores without one); a worker completes a request
+//! in the transaction that gives the company its final status, so nobody sees a company
+//! finished by a worker with its request still open.
 
 use diesel::QueryResult;
 use diesel_async::{AsyncConnection, AsyncMysqlConnection};
@@ -91,6 +92,18 @@ pub async fn refresh(conn: &mut AsyncMysqlConnection, symbol: &Symbol) -> QueryR
 /// took (or finished) meanwhile keeps its later state.
 pub async fn published(conn: &mut AsyncMysqlConnection, ids: &[i64]) -> QueryResult<usize> {
     registrations::mark_published(conn, ids).await
+}
+
+/// An open request that cannot be ingested at all (a symbol that is not valid, written to
+/// the outbox by hand) is closed `FAILED` with `reason`; the company is left as it is.
+pub async fn reject(
+    conn: &mut AsyncMysqlConnection,
+    request: &RegistrationRecord,
+    reason: &str,
+) -> QueryResult<()> {
+    registrations::complete(conn, request.id, RegistrationState::Failed, 0, Some(reason))
+        .await
+        .map(drop)
 }
 
 /// A worker takes up the company: `IN_PROGRESS` (created if absent, e.g. a request from the

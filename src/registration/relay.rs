@@ -59,7 +59,7 @@ impl Relay {
         })
     }
 
-    /// Relays until `shutdown`, backing off (up to 30 s) while Kafka or MySQL is down.
+    /// Relays until `shutdown`, backing off (`Backoff`) while Kafka or MySQL is down.
     pub async fn run(self, shutdown: CancellationToken) {
         let mut backoff = Backoff::starting_at(IDLE_POLL);
         while kafka::ensure_topics_retrying(&self.settings, &shutdown).await {

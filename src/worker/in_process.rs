@@ -1,9 +1,11 @@
 //! The in-process request transport: `serve` itself claims open requests from the outbox,
 //! with the lease and `SKIP LOCKED` claim the relay uses, and ingests them with the same
 //! `Ingestor` as `finstage worker`; outcomes go straight to this gateway's read cache and
-//! subscribers. For one machine without a broker (the demo, development): every request
+//! subscribers. For one gateway without a broker (the demo, development): every request
 //! still survives a crash in the outbox, and a claimed request whose gateway died is
-//! claimed again when its lease runs out.
+//! claimed again when its lease runs out. Outcomes reach only this gateway, so several
+//! gateways sharing a database need the Kafka transport (or another gateway would serve a
+//! refreshed company from its cache until `CACHE_TTL_SECS`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +19,7 @@ use crate::cache::ReadCache;
 use crate::db::{Db, DbError, registrations};
 use crate::domain::Symbol;
 use crate::kafka::ResultMessage;
+use crate::registration::lifecycle;
 use crate::results::{StatusFeed, deliver};
 
 /// Pause when the outbox is empty.
@@ -74,8 +77,11 @@ impl InProcessWorker {
             return Ok(false);
         };
         let Ok(symbol) = Symbol::parse(&request.symbol) else {
-            // Only validated symbols are ever written to the outbox.
-            tracing::error!(symbol = %request.symbol, "outbox request for an invalid symbol skipped");
+            // Only validated symbols are written to the outbox; one written by hand is closed
+            // rather than claimed again forever.
+            tracing::error!(symbol = %request.symbol, "outbox request for an invalid symbol closed");
+            let mut conn = db.conn().await?;
+            lifecycle::reject(&mut conn, &request, "not a valid symbol").await?;
             return Ok(true);
         };
         let request = IngestRequest {
@@ -88,19 +94,23 @@ impl InProcessWorker {
         Ok(true)
     }
 
-    /// How long a claimed request is reserved: longer than its ingestion can take with every
-    /// attempt timing out and every retry waiting the longest.
+    /// How long a claimed request is reserved: longer than its provider calls can take with
+    /// every attempt timing out and every retry pause at its longest (twice the maximum, with
+    /// jitter), plus a minute for the rest. Waiting out a database outage can take longer;
+    /// then another claim only finds the request done, or waits for the company's lock.
     fn lease(&self) -> chrono::Duration {
         let settings = self.ingestor.settings();
-        let attempt = settings.provider.timeout() + Duration::from_millis(settings.retry_max_ms);
-        let longest = attempt * settings.max_attempts;
-        chrono::Duration::from_std(longest + Duration::from_secs(60))
+        let fetching = settings.provider.timeout() * settings.max_attempts;
+        let pausing = Duration::from_millis(settings.retry_max_ms)
+            * 2
+            * settings.max_attempts.saturating_sub(1);
+        chrono::Duration::from_std(fetching + pausing + Duration::from_secs(60))
             .unwrap_or(chrono::Duration::hours(1))
     }
 }
 
-/// Lets the next claim (this process after a restart, or another gateway) take a request
-/// given back unfinished at once, instead of after its lease.
+/// Lets the next claim (this process after a restart) take a request given back unfinished
+/// at once, instead of after its lease.
 async fn release(db: &Db, request_id: Option<i64>) -> Result<(), DbError> {
     if let Some(id) = request_id {
         let mut conn = db.conn().await?;
@@ -110,8 +120,9 @@ async fn release(db: &Db, request_id: Option<i64>) -> Result<(), DbError> {
 }
 
 impl Outcomes for InProcessWorker {
-    /// There is no dead-letter topic here: the request is closed `FAILED` with the reason,
-    /// which `requestRegistration` re-queues.
+    /// There is no dead-letter topic here: the request is closed `FAILED` with the reason
+    /// (and the company `FAILED`, which `requestRegistration` re-queues, or still `READY`
+    /// after a failed refresh, which `refreshCompany` retries).
     async fn dead_letter(&self, reason: &str, attempts: u32) -> Result<(), WorkerError> {
         tracing::warn!(%reason, attempts, "request failed on every attempt");
         Ok(())

@@ -31,7 +31,7 @@ use messages::{KafkaOutcomes, parse_request};
 
 /// How long a stopping worker tries to commit and leave its group; a healthy broker takes
 /// milliseconds, a dead one would hold the process for minutes.
-const LEAVE_GROUP_TIMEOUT: Duration = Duration::from_secs(3);
+const LEAVE_GROUP_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {

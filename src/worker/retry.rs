@@ -1,7 +1,7 @@
 //! Provider calls with retries: transient failures (timeouts, HTTP 408/429/5xx, and the
 //! 401/402/403 refusals of a throttled or unpaid account) are retried with exponential
-//! backoff and jitter, waiting at least as long as the provider's `Retry-After`; each failed
-//! attempt is recorded on the registration request.
+//! backoff and jitter, waiting at least as long as the provider's `Retry-After` (up to
+//! `WORKER_RETRY_MAX_MS`); each failed attempt is recorded on the registration request.
 
 use std::time::Duration;
 
@@ -14,10 +14,12 @@ use crate::db::registrations::RegistrationRecord;
 use crate::domain::Symbol;
 use crate::ingestion::providers::ProviderError;
 use crate::registration::lifecycle::{self, Ending};
+use crate::shutdown;
 
 impl Ingestor {
     /// Asks the provider up to `max_attempts` times; returns how that ended (`None` when the
-    /// worker is stopping while waiting to retry) and the attempts made.
+    /// worker is stopping: waiting to retry, or past the grace of a fetch in flight) and the
+    /// attempts made.
     pub(super) async fn fetch_with_retries(
         &self,
         symbol: &Symbol,
@@ -35,7 +37,13 @@ impl Ingestor {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let (reason, retry_after) = match self.provider().fetch(symbol).await {
+            // A fetch in flight when the worker is asked to stop may finish within the
+            // grace; a slower one is given back, so the process still stops in time.
+            let fetched = tokio::select! {
+                fetched = self.provider().fetch(symbol) => fetched,
+                () = shutdown::grace_expired(shutdown) => return Ok((None, attempts)),
+            };
+            let (reason, retry_after) = match fetched {
                 Ok(company) => return Ok((Some(Ending::Fetched(Box::new(company))), attempts)),
                 Err(ProviderError::NotFound(reason)) => {
                     return Ok((Some(Ending::NotFound(reason)), attempts));

@@ -790,6 +790,30 @@ async fn a_worker_stopped_during_a_fetch_finishes_the_message_and_commits_it() {
     assert_eq!(committed_offset(&settings, 0).await, Some(1));
 }
 
+#[tokio::test]
+async fn a_worker_stopped_during_a_fetch_that_never_ends_gives_the_request_back() {
+    let pipeline = Pipeline::start().await;
+    // Never opened: the provider hangs for as long as the test runs.
+    let gate = Gate::new();
+    pipeline
+        .upstream
+        .fail(APPLE_FACTS_PATH, [Fault::Hold(gate.clone())]);
+    let settings = pipeline.worker_settings();
+    let worker = spawn_worker(settings.clone());
+    pipeline.company("AAPL").await;
+    pipeline.upstream.wait_for_hits(APPLE_FACTS_PATH, 1).await;
+
+    // The fetch gets its grace, then the worker puts the request back and stops.
+    worker.stop().await;
+
+    let company = pipeline.company("AAPL").await;
+    assert_eq!(company["status"], "PENDING", "{company}");
+    assert_eq!(company["registration"]["state"], "PUBLISHED", "{company}");
+    assert_eq!(pipeline.row_counts("AAPL").await, (0, 0, 0));
+    // Released, not committed: the next worker of the group gets the message again.
+    assert_eq!(committed_offset(&settings, 0).await, None);
+}
+
 /// The offset `settings.group_id` has committed on `partition` of the request topic.
 async fn committed_offset(settings: &WorkerSettings, partition: i32) -> Option<i64> {
     use rdkafka::consumer::{BaseConsumer, Consumer};
