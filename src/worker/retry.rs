@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::WorkerError;
 use super::ingest::Ingestor;
+use crate::backoff::Backoff;
 use crate::db::registrations::RegistrationRecord;
 use crate::domain::Symbol;
 use crate::ingestion::providers::ProviderError;
@@ -65,9 +66,8 @@ impl Ingestor {
                 return Ok((Some(Ending::GaveUp(reason)), attempts));
             };
             let delay = retry_after.map_or(delay, |asked| asked.max(delay).min(max_delay));
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok((None, attempts)),
-                () = tokio::time::sleep(delay) => {}
+            if !Backoff::sleep(delay, shutdown).await {
+                return Ok((None, attempts));
             }
         }
     }
