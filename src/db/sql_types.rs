@@ -35,26 +35,21 @@ macro_rules! text_enum_sql {
 
 text_enum_sql!(CompanyStatus, FiscalPeriod, RegistrationState);
 
-impl ToSql<Numeric, Mysql> for Money {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Mysql>) -> serialize::Result {
-        <Decimal as ToSql<Numeric, Mysql>>::to_sql(&self.0, out)
-    }
+/// A newtype stored as the value it wraps (`Money(Decimal)` as DECIMAL, …).
+macro_rules! newtype_sql {
+    ($($newtype:ident($inner:ty) as $sql:ty),+) => {$(
+        impl ToSql<$sql, Mysql> for $newtype {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Mysql>) -> serialize::Result {
+                <$inner as ToSql<$sql, Mysql>>::to_sql(&self.0, out)
+            }
+        }
+
+        impl FromSql<$sql, Mysql> for $newtype {
+            fn from_sql(value: MysqlValue<'_>) -> deserialize::Result<Self> {
+                <$inner as FromSql<$sql, Mysql>>::from_sql(value).map($newtype)
+            }
+        }
+    )+};
 }
 
-impl FromSql<Numeric, Mysql> for Money {
-    fn from_sql(value: MysqlValue<'_>) -> deserialize::Result<Self> {
-        <Decimal as FromSql<Numeric, Mysql>>::from_sql(value).map(Money)
-    }
-}
-
-impl ToSql<BigInt, Mysql> for ShareCount {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Mysql>) -> serialize::Result {
-        <i64 as ToSql<BigInt, Mysql>>::to_sql(&self.0, out)
-    }
-}
-
-impl FromSql<BigInt, Mysql> for ShareCount {
-    fn from_sql(value: MysqlValue<'_>) -> deserialize::Result<Self> {
-        <i64 as FromSql<BigInt, Mysql>>::from_sql(value).map(ShareCount)
-    }
-}
+newtype_sql!(Money(Decimal) as Numeric, ShareCount(i64) as BigInt);
