@@ -44,6 +44,31 @@ pub enum Transport {
     InProcess,
 }
 
+/// For each scenario `name(transport)`, the tests `name::through_kafka` and
+/// `name::in_process`.
+macro_rules! on_both_transports {
+    ($($scenario:ident),+ $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test]
+            async fn through_kafka() {
+                super::$scenario(super::Transport::Kafka).await;
+            }
+
+            #[tokio::test]
+            async fn in_process() {
+                super::$scenario(super::Transport::InProcess).await;
+            }
+        }
+    )+};
+}
+
+on_both_transports!(
+    a_missing_company_goes_pending_then_ready_with_apple_s_figures_live,
+    transient_provider_errors_are_retried_honouring_retry_after,
+    a_provider_404_makes_the_company_not_found,
+    a_garbage_answer_fails_the_company_with_a_reason_and_the_worker_goes_on,
+);
+
 pub struct Pipeline {
     pub broker: TestBroker,
     pub upstream: UpstreamServer,
@@ -211,16 +236,6 @@ pub async fn row_counts(app: &TestApp, symbol: &str) -> (i64, i64, i64) {
 /// (a deliberate change to normalization updates these numbers with it).
 pub const APPLE_ROWS: (i64, i64, i64) = (90, 91, 89);
 
-#[tokio::test]
-async fn a_missing_company_goes_pending_then_ready_with_apple_s_figures_live_through_kafka() {
-    a_missing_company_goes_pending_then_ready_with_apple_s_figures_live(Transport::Kafka).await;
-}
-
-#[tokio::test]
-async fn a_missing_company_goes_pending_then_ready_with_apple_s_figures_live_in_process() {
-    a_missing_company_goes_pending_then_ready_with_apple_s_figures_live(Transport::InProcess).await;
-}
-
 async fn a_missing_company_goes_pending_then_ready_with_apple_s_figures_live(transport: Transport) {
     let pipeline = Pipeline::on(transport).await;
     let _worker = pipeline.ingesting().await;
@@ -257,16 +272,6 @@ async fn a_missing_company_goes_pending_then_ready_with_apple_s_figures_live(tra
     assert_eq!(pipeline.row_counts("AAPL").await, APPLE_ROWS);
 }
 
-#[tokio::test]
-async fn transient_provider_errors_are_retried_honouring_retry_after_through_kafka() {
-    transient_provider_errors_are_retried_honouring_retry_after(Transport::Kafka).await;
-}
-
-#[tokio::test]
-async fn transient_provider_errors_are_retried_honouring_retry_after_in_process() {
-    transient_provider_errors_are_retried_honouring_retry_after(Transport::InProcess).await;
-}
-
 async fn transient_provider_errors_are_retried_honouring_retry_after(transport: Transport) {
     let pipeline = Pipeline::on(transport).await;
     pipeline.upstream.fail(
@@ -288,16 +293,6 @@ async fn transient_provider_errors_are_retried_honouring_retry_after(transport: 
         "Retry-After not honoured: {:?}",
         hits[2] - hits[1]
     );
-}
-
-#[tokio::test]
-async fn a_provider_404_makes_the_company_not_found_through_kafka() {
-    a_provider_404_makes_the_company_not_found(Transport::Kafka).await;
-}
-
-#[tokio::test]
-async fn a_provider_404_makes_the_company_not_found_in_process() {
-    a_provider_404_makes_the_company_not_found(Transport::InProcess).await;
 }
 
 async fn a_provider_404_makes_the_company_not_found(transport: Transport) {
@@ -327,17 +322,6 @@ async fn a_provider_404_makes_the_company_not_found(transport: Transport) {
             .is_some_and(|reason| reason.contains("company tickers")),
         "{company}"
     );
-}
-
-#[tokio::test]
-async fn a_garbage_answer_fails_the_company_with_a_reason_and_the_worker_goes_on_through_kafka() {
-    a_garbage_answer_fails_the_company_with_a_reason_and_the_worker_goes_on(Transport::Kafka).await;
-}
-
-#[tokio::test]
-async fn a_garbage_answer_fails_the_company_with_a_reason_and_the_worker_goes_on_in_process() {
-    a_garbage_answer_fails_the_company_with_a_reason_and_the_worker_goes_on(Transport::InProcess)
-        .await;
 }
 
 async fn a_garbage_answer_fails_the_company_with_a_reason_and_the_worker_goes_on(
