@@ -49,6 +49,10 @@ const INCOME: &str = "fiscalYear fiscalPeriod periodStart periodEnd form filedAt
 const BALANCE: &str = "fiscalYear fiscalPeriod periodEnd form filedAt accessionNumber currency derived cashAndEquivalents shortTermInvestments accountsReceivable inventory totalCurrentAssets propertyPlantAndEquipmentNet goodwill intangibleAssets totalAssets accountsPayable shortTermDebt totalCurrentLiabilities longTermDebt totalLiabilities totalEquity retainedEarnings totalLiabilitiesAndEquity";
 const CASH_FLOW: &str = "fiscalYear fiscalPeriod periodStart periodEnd form filedAt accessionNumber currency derived netIncome depreciationAndAmortization stockBasedCompensation operatingCashFlow capitalExpenditure investingCashFlow financingCashFlow dividendsPaid shareRepurchases netChangeInCash freeCashFlow";
 
+const INCOME_METRICS: &str = "metrics { grossMargin operatingMargin netMargin ebitda ebitdaMargin effectiveTaxRate interestCoverage revenueGrowth operatingIncomeGrowth netIncomeGrowth epsDilutedGrowth }";
+const BALANCE_METRICS: &str = "metrics { currentRatio debtToEquity returnOnEquity returnOnAssets }";
+const CASH_FLOW_METRICS: &str = "metrics { freeCashFlowMargin operatingCashFlowMargin operatingCashFlowGrowth freeCashFlowGrowth }";
+
 fn statements_selection() -> String {
     format!(
         "symbol name status incomeStatements(period: ANNUAL, last: 5) {{ {INCOME} }} \
@@ -56,6 +60,24 @@ fn statements_selection() -> String {
          cashFlowStatements(period: ANNUAL, last: 5) {{ {CASH_FLOW} }}"
     )
 }
+
+/// (a) plus every metric on each statement and four TTM windows of each kind with metrics.
+fn analytics_selection() -> String {
+    format!(
+        "symbol name status incomeStatements(period: ANNUAL, last: 5) {{ {INCOME} {INCOME_METRICS} }} \
+         balanceSheets(period: ANNUAL, last: 5) {{ {BALANCE} {BALANCE_METRICS} }} \
+         cashFlowStatements(period: ANNUAL, last: 5) {{ {CASH_FLOW} {CASH_FLOW_METRICS} }} \
+         ttmIncome: incomeStatements(period: TTM, last: 4) {{ {INCOME} {INCOME_METRICS} }} \
+         ttmBalance: balanceSheets(period: TTM, last: 4) {{ {BALANCE} {BALANCE_METRICS} }} \
+         ttmCashFlow: cashFlowStatements(period: TTM, last: 4) {{ {CASH_FLOW} {CASH_FLOW_METRICS} }}"
+    )
+}
+
+/// The read cache off, as for a first visit of every company.
+const CACHE_OFF: &[(&str, &str)] = &[
+    ("CACHE_MAX_RESPONSE_BYTES", "0"),
+    ("CACHE_MAX_STATEMENTS", "0"),
+];
 
 fn symbol(i: usize) -> String {
     format!("B{i:03}")
@@ -87,12 +109,16 @@ async fn run() -> Result<(), Error> {
     })?;
     seed(&db).await?;
 
-    let gateway = Server::gateway(&url)?;
+    let gateway = Server::gateway(&url, &[])?;
     gateway.wait_until_up().await?;
     let client = reqwest::Client::new();
 
     let company_bodies = write_bodies(work.path(), "company", (0..COMPANIES).map(|i| {
         json!({ "query": format!("query ($s: String!) {{ company(symbol: $s) {{ {} }} }}", statements_selection()),
+                "variables": { "s": symbol(i) } })
+    }))?;
+    let analytics_bodies = write_bodies(work.path(), "analytics", (0..COMPANIES).map(|i| {
+        json!({ "query": format!("query ($s: String!) {{ company(symbol: $s) {{ {} }} }}", analytics_selection()),
                 "variables": { "s": symbol(i) } })
     }))?;
     let companies_bodies = write_bodies(work.path(), "companies", (0..COMPANIES / 100).map(|k| {
@@ -145,6 +171,21 @@ async fn run() -> Result<(), Error> {
     if answer["data"]["companies"].as_array().map(Vec::len) != Some(100) {
         return Err(format!("unexpected (b) answer: {answer}").into());
     }
+    let answer: Value = client
+        .post(format!("{}/graphql", gateway.url))
+        .header("content-type", "application/json")
+        .body(first_line(&analytics_bodies)?)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let ttm = &answer["data"]["company"]["ttmIncome"];
+    if answer.get("errors").is_some()
+        || ttm.as_array().map(Vec::len) != Some(4)
+        || ttm[0]["metrics"]["grossMargin"].is_null()
+    {
+        return Err(format!("unexpected (a+m) answer: {answer}").into());
+    }
     let response_file = work.path().join("company-response.json");
     std::fs::write(&response_file, &company_response)?;
 
@@ -157,6 +198,17 @@ async fn run() -> Result<(), Error> {
             .measure(
                 "(a) company, 500 symbols",
                 &company_bodies,
+                seconds,
+                connections,
+            )
+            .await?,
+    );
+    wrk(&gateway.url, &analytics_bodies, 3, settings.connections)?;
+    rows.push(
+        gateway
+            .measure(
+                "(a+m) with metrics and TTM",
+                &analytics_bodies,
                 seconds,
                 connections,
             )
@@ -198,6 +250,17 @@ async fn run() -> Result<(), Error> {
         .metric("finstage_registrations_requested_total")
         .await?;
     drop(gateway);
+
+    let uncached = Server::gateway(&url, CACHE_OFF)?;
+    uncached.wait_until_up().await?;
+    for (name, bodies) in [
+        ("(a) company, cache off", &company_bodies),
+        ("(a+m) metrics and TTM, cache off", &analytics_bodies),
+    ] {
+        wrk(&uncached.url, bodies, 3, settings.connections)?;
+        rows.push(uncached.measure(name, bodies, seconds, connections).await?);
+    }
+    drop(uncached);
 
     rows.push(raw_sql_floor(&db, &settings).await?);
 
@@ -360,10 +423,11 @@ struct Server {
 }
 
 impl Server {
-    fn gateway(database_url: &str) -> Result<Self, Error> {
+    fn gateway(database_url: &str, env: &[(&str, &str)]) -> Result<Self, Error> {
         let port = free_port()?;
         let process = Command::new(env!("CARGO_BIN_EXE_finstage"))
             .arg("serve")
+            .envs(env.iter().copied())
             .env("DATABASE_URL", database_url)
             .env("DATABASE_POOL_SIZE", POOL_SIZE.to_string())
             .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))

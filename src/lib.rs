@@ -1,6 +1,7 @@
 //! Finstage Market Data: a GraphQL gateway over companies' financial statements in MySQL.
 //! See ARCHITECTURE.md for the processes, the data flow and what each module owns.
 
+pub mod analytics;
 pub mod backoff;
 pub mod cache;
 pub mod cli;

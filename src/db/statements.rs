@@ -57,6 +57,7 @@ macro_rules! statement_kind {
                             t::accession_number,
                             t::currency,
                             t::derived,
+                            t::derived_items,
                         ),
                         <$items>::as_select(),
                     ))
@@ -86,6 +87,7 @@ macro_rules! statement_kind {
                         t::accession_number.eq(&period.accession_number),
                         t::currency.eq(&period.currency),
                         t::derived.eq(period.derived),
+                        t::derived_items.eq(&period.derived_items),
                     );
                     diesel::insert_into(t::table)
                         .values((

@@ -10,14 +10,14 @@ mod statements;
 mod symbol;
 
 pub use company::{CompanyStatus, StatusEvent};
-pub use money::Money;
 #[cfg(test)]
 pub(crate) use money::money;
+pub use money::{Money, Ratio};
 pub use normalized::{CompanyInfo, NormalizedCompany};
 pub use registration::RegistrationState;
 pub use shares::ShareCount;
 pub use statements::{
-    BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, PeriodKind, Statement,
-    StatementFilter, StatementPeriod,
+    BalanceSheetItems, CashFlowItems, EPS_SCALE, FiscalPeriod, IncomeStatementItems,
+    PerShareFigures, PeriodKind, Statement, StatementFilter, StatementPeriod,
 };
 pub use symbol::{InvalidSymbol, Symbol};

@@ -29,6 +29,11 @@ impl ScalarType for Money {
     }
 }
 
+/// A dimensionless exact decimal: a margin, a growth rate, a ratio, a split factor. The same
+/// `Decimal` scalar as money (GraphQL allows one Rust type per scalar); the alias says
+/// which one a field means.
+pub type Ratio = Money;
+
 impl std::str::FromStr for Money {
     type Err = rust_decimal::Error;
 

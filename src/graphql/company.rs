@@ -8,13 +8,15 @@ use chrono::{DateTime, Utc};
 
 use super::ApiError;
 use super::loaders::{CompanyLoader, StatementLoader};
+use super::metrics::Metrics;
 use super::registration::{Registration, load_registration};
 use super::request::{RegistrationLimiter, record_company};
+use crate::analytics::series::{Periodic, QuarterRef, SeriesRow, series};
 use crate::cache::CachedKind;
 use crate::db::Db;
 use crate::db::companies::CompanyRecord;
 use crate::domain::{
-    BalanceSheetItems, CashFlowItems, CompanyStatus, IncomeStatementItems, PeriodKind, Statement,
+    BalanceSheetItems, CashFlowItems, CompanyStatus, IncomeStatementItems, PeriodKind,
     StatementFilter, StatementPeriod, Symbol,
 };
 use crate::registration;
@@ -289,14 +291,17 @@ impl Company {
 
 impl Company {
     /// The newest `last` statements of kind `S` within the fiscal-year range, batch-loaded.
-    async fn statements<S: CachedKind + OutputType + ContainerType>(
+    async fn statements<S: CachedKind + Periodic + OutputType + ContainerType>(
         &self,
         ctx: &Context<'_>,
         period: PeriodKind,
         last: i32,
         fiscal_year_from: Option<i32>,
         fiscal_year_to: Option<i32>,
-    ) -> async_graphql::Result<Vec<StatementView<S>>> {
+    ) -> async_graphql::Result<Vec<StatementView<S>>>
+    where
+        Metrics<S>: OutputType,
+    {
         if !(1..=MAX_LAST).contains(&last) {
             return Err(ApiError::BadUserInput(format!(
                 "`last` must be between 1 and {MAX_LAST}, got {last}"
@@ -315,7 +320,6 @@ impl Company {
             return Ok(Vec::new());
         };
         let filter = StatementFilter {
-            period,
             fiscal_year_from,
             fiscal_year_to,
             last: last.unsigned_abs() as usize,
@@ -326,30 +330,77 @@ impl Company {
             .await
             .extend()?
             .unwrap_or_default();
+        let rows = series(&statements, period);
+        let find = |key| rows.iter().find(|row| row.key == key);
         Ok(filter
-            .apply(&statements)
-            .cloned()
-            .map(StatementView::from)
+            .apply(&rows, |row| &row.statement.period)
+            .map(|row| {
+                let metrics = Metrics {
+                    company_id: record.id,
+                    kind: period,
+                    key: row.key,
+                    current: row.statement.items.clone(),
+                    year_ago: find(row.key.year_ago()).map(|r| r.statement.items.clone()),
+                    quarter_ago: (period == PeriodKind::Quarterly)
+                        .then(|| row.key.quarter_ago().and_then(find))
+                        .flatten()
+                        .map(|r| r.statement.items.clone()),
+                };
+                StatementView::new(row.clone(), metrics)
+            })
             .collect())
     }
 }
 
-/// A statement as GraphQL shows it: period and provenance fields beside the line items.
+/// A statement as GraphQL shows it: period and provenance fields beside the line items, and
+/// the metrics computed from them.
 #[derive(SimpleObject)]
 #[graphql(
     concrete(name = "IncomeStatement", params(IncomeStatementItems)),
     concrete(name = "BalanceSheet", params(BalanceSheetItems)),
     concrete(name = "CashFlowStatement", params(CashFlowItems))
 )]
-pub struct StatementView<Items: OutputType + ContainerType> {
+pub struct StatementView<Items: OutputType + ContainerType>
+where
+    Metrics<Items>: OutputType,
+{
     #[graphql(flatten)]
     period: StatementPeriod,
+    /// GraphQL names of the line items computed from their reported parts (`grossProfit` =
+    /// revenue − cost of revenue, `sellingGeneralAndAdministrative` = selling and marketing +
+    /// general and administrative, `operatingExpenses` = gross profit − operating income),
+    /// because the filing reports the parts but not the total.
+    derived_line_items: Vec<String>,
+    /// The quarters a TTM statement sums, oldest first (one for a balance sheet); null for
+    /// annual and quarterly statements.
+    ttm_quarters: Option<Vec<QuarterRef>>,
     #[graphql(flatten)]
     items: Items,
+    /// Margins, growth and ratios of this period.
+    metrics: Metrics<Items>,
 }
 
-impl<Items: OutputType + ContainerType> From<Statement<Items>> for StatementView<Items> {
-    fn from(Statement { period, items }: Statement<Items>) -> Self {
-        Self { period, items }
+impl<Items: OutputType + ContainerType> StatementView<Items>
+where
+    Metrics<Items>: OutputType,
+{
+    fn new(row: SeriesRow<Items>, metrics: Metrics<Items>) -> Self {
+        let SeriesRow {
+            statement,
+            quarters,
+            ..
+        } = row;
+        Self {
+            derived_line_items: statement
+                .period
+                .derived_line_items()
+                .map(str::to_owned)
+                .collect(),
+            ttm_quarters: (statement.period.fiscal_period == crate::domain::FiscalPeriod::Ttm)
+                .then_some(quarters),
+            period: statement.period,
+            items: statement.items,
+            metrics,
+        }
     }
 }

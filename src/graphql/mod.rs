@@ -5,6 +5,7 @@ mod company;
 mod error;
 mod listing;
 mod loaders;
+mod metrics;
 mod mutation;
 mod registration;
 mod request;

@@ -80,8 +80,16 @@ fn is_cache_safe(parent_type: &str, field: &str) -> bool {
                 | "balanceSheets"
                 | "cashFlowStatements"
         ),
-        // A statement's fields are its stored row.
-        "IncomeStatement" | "BalanceSheet" | "CashFlowStatement" => true,
+        // A statement's fields are its stored row, and what is computed from the company's
+        // stored rows alone: per-share figures, TTM quarters, metrics.
+        "IncomeStatement"
+        | "BalanceSheet"
+        | "CashFlowStatement"
+        | "PerShareFigures"
+        | "QuarterRef"
+        | "IncomeMetrics"
+        | "CashFlowMetrics"
+        | "BalanceSheetMetrics" => true,
         _ => false,
     }
 }

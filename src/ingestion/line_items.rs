@@ -2,8 +2,33 @@
 //! the first tag with a value for that exact period wins. This file is the one place to read
 //! or change the mapping. Outflows (capital expenditure, dividends, buybacks) are positive, as
 //! filed; `freeCashFlow` is computed (operating cash flow − capital expenditure), not mapped.
+//!
+//! Below the tag lists, `INCOME_TOTALS`: totals computed from their parts when a filer
+//! reports the parts but not the total, so companies compare line by line.
 
-use crate::domain::{BalanceSheetItems, CashFlowItems, IncomeStatementItems, Money, ShareCount};
+use heck::ToLowerCamelCase;
+
+use crate::domain::{
+    BalanceSheetItems, CashFlowItems, IncomeStatementItems, Money, Ratio, ShareCount, Statement,
+};
+
+/// What normalization needs of a statement's items beyond their line items.
+pub trait StatementItems: Default {
+    /// Where the items keep the split factor of their per-share figures, if they have any.
+    fn share_split_factor(&mut self) -> Option<&mut Ratio> {
+        None
+    }
+}
+
+impl StatementItems for IncomeStatementItems {
+    fn share_split_factor(&mut self) -> Option<&mut Ratio> {
+        Some(&mut self.share_split_factor)
+    }
+}
+
+impl StatementItems for BalanceSheetItems {}
+
+impl StatementItems for CashFlowItems {}
 
 /// How a line item behaves over time, which decides how quarters are derived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +111,8 @@ pub static INCOME_STATEMENT: &[LineItem<IncomeStatementItems>] = line_items![Inc
         "ResearchAndDevelopmentExpense",
         "ResearchAndDevelopmentExpenseExcludingAcquiredInProcessCost",
     ],
+    selling_and_marketing: Flow ["SellingAndMarketingExpense"],
+    general_and_administrative: Flow ["GeneralAndAdministrativeExpense"],
     selling_general_and_administrative: Flow ["SellingGeneralAndAdministrativeExpense"],
     operating_expenses: Flow ["OperatingExpenses"],
     operating_income: Flow ["OperatingIncomeLoss"],
@@ -98,8 +125,14 @@ pub static INCOME_STATEMENT: &[LineItem<IncomeStatementItems>] = line_items![Inc
     net_income: Flow ["NetIncomeLoss", "ProfitLoss"],
     eps_basic: PerShare ["EarningsPerShareBasic", "EarningsPerShareBasicAndDiluted"],
     eps_diluted: PerShare ["EarningsPerShareDiluted", "EarningsPerShareBasicAndDiluted"],
-    weighted_average_shares_basic: Shares ["WeightedAverageNumberOfSharesOutstandingBasic"],
-    weighted_average_shares_diluted: Shares ["WeightedAverageNumberOfDilutedSharesOutstanding"],
+    weighted_average_shares_basic: Shares [
+        "WeightedAverageNumberOfSharesOutstandingBasic",
+        "WeightedAverageNumberOfShareOutstandingBasicAndDiluted",
+    ],
+    weighted_average_shares_diluted: Shares [
+        "WeightedAverageNumberOfDilutedSharesOutstanding",
+        "WeightedAverageNumberOfShareOutstandingBasicAndDiluted",
+    ],
 ];
 
 pub static BALANCE_SHEET: &[LineItem<BalanceSheetItems>] = line_items![BalanceSheetItems;
@@ -159,3 +192,91 @@ pub static CASH_FLOW: &[LineItem<CashFlowItems>] = line_items![CashFlowItems;
         "CashCashEquivalentsRestrictedCashAndRestrictedCashEquivalentsPeriodIncreaseDecreaseExcludingExchangeRateEffect",
     ],
 ];
+
+/// A total and the parts it equals: `target` = Σ `parts` with their signs.
+pub struct Total<Items: 'static> {
+    pub target: &'static str,
+    pub parts: &'static [Part<Items>],
+    pub slot: fn(&mut Items) -> &mut Option<Money>,
+}
+
+/// One line item of a total, added or subtracted.
+pub struct Part<Items> {
+    pub sign: Sign,
+    pub value: fn(&Items) -> Option<Money>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sign {
+    Plus,
+    Minus,
+}
+
+/// `target = first + plus… - minus…`, pluses before minuses.
+macro_rules! totals {
+    ($items:ty; $($target:ident = $first:ident $(+ $plus:ident)* $(- $minus:ident)*;)+) => {
+        &[$(Total {
+            target: stringify!($target),
+            parts: &[
+                Part { sign: Sign::Plus, value: {
+                    fn part(items: &$items) -> Option<Money> { items.$first }
+                    part
+                } },
+                $(Part { sign: Sign::Plus, value: {
+                    fn part(items: &$items) -> Option<Money> { items.$plus }
+                    part
+                } },)*
+                $(Part { sign: Sign::Minus, value: {
+                    fn part(items: &$items) -> Option<Money> { items.$minus }
+                    part
+                } },)*
+            ],
+            slot: {
+                fn slot(items: &mut $items) -> &mut Option<Money> { &mut items.$target }
+                slot
+            },
+        }),+]
+    };
+}
+
+/// Applied in order, so a computed gross profit can complete operating expenses. Each rule
+/// is an identity of the income statement, checked against every fixture filer that reports
+/// both the total and its parts (`tests::totals_match_what_filers_report`).
+pub static INCOME_TOTALS: &[Total<IncomeStatementItems>] = totals![IncomeStatementItems;
+    gross_profit = revenue - cost_of_revenue;
+    selling_general_and_administrative = selling_and_marketing + general_and_administrative;
+    // Everything between gross profit and operating income, whatever lines the filer uses.
+    operating_expenses = gross_profit - operating_income;
+];
+
+impl<Items> Total<Items> {
+    /// The total from its parts; `None` unless every part is reported.
+    pub fn compute(&self, items: &Items) -> Option<Money> {
+        self.parts
+            .iter()
+            .try_fold(rust_decimal::Decimal::ZERO, |sum, part| {
+                let value = (part.value)(items)?.0;
+                match part.sign {
+                    Sign::Plus => sum.checked_add(value),
+                    Sign::Minus => sum.checked_sub(value),
+                }
+            })
+            .map(Money)
+    }
+}
+
+/// Fills each total the filing left out but whose parts it reports, and lists it in the
+/// statement's derived line items. A reported total is never replaced.
+pub fn complete_totals<Items>(statement: &mut Statement<Items>, totals: &[Total<Items>]) {
+    for total in totals {
+        if (total.slot)(&mut statement.items).is_some() {
+            continue;
+        }
+        if let Some(value) = total.compute(&statement.items) {
+            *(total.slot)(&mut statement.items) = Some(value);
+            statement
+                .period
+                .mark_derived(&total.target.to_lower_camel_case());
+        }
+    }
+}

@@ -10,5 +10,6 @@ pub mod import;
 mod line_items;
 pub mod normalize;
 pub mod providers;
+mod splits;
 
 pub use line_items::{BALANCE_SHEET, CASH_FLOW, INCOME_STATEMENT, LineItem};

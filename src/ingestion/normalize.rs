@@ -12,6 +12,11 @@
 //!   quarters are the instants at each quarter's end. Per-share figures and share counts are
 //!   never derived by subtraction; they stay null where not reported.
 //! - A statement's provenance is the latest filing any of its figures came from.
+//! - Per-share figures keep the share basis of the filing they came from; the statement
+//!   carries the split factor to today's basis (`splits`). Should its per-share figures come
+//!   from filings on different bases, the older ones are restated onto the newest's basis.
+//! - Income statement totals the filing leaves out are computed from their reported parts
+//!   (`line_items::INCOME_TOTALS`) and listed as derived.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -21,9 +26,13 @@ use rust_decimal::prelude::ToPrimitive;
 
 use super::companyfacts::{CompanyFacts, Fact, FactsError, padded_cik};
 use super::fiscal::{FiscalCalendar, Span};
-use super::line_items::{BALANCE_SHEET, CASH_FLOW, INCOME_STATEMENT, LineItem, Measure, Slot};
+use super::line_items::{
+    BALANCE_SHEET, CASH_FLOW, INCOME_STATEMENT, INCOME_TOTALS, LineItem, Measure, Slot,
+    StatementItems, complete_totals,
+};
+use super::splits::ShareBasis;
 use crate::domain::{CompanyInfo, NormalizedCompany};
-use crate::domain::{FiscalPeriod, Money, ShareCount, Statement, StatementPeriod};
+use crate::domain::{EPS_SCALE, FiscalPeriod, Money, ShareCount, Statement, StatementPeriod};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NormalizeError {
@@ -39,6 +48,7 @@ pub fn normalize(json: &str) -> Result<NormalizedCompany, NormalizeError> {
     let income = collect(&facts, INCOME_STATEMENT, &currency)?;
     let balance = collect(&facts, BALANCE_SHEET, &currency)?;
     let cash_flow = collect(&facts, CASH_FLOW, &currency)?;
+    let basis = ShareBasis::detect(&facts, &format!("{currency}/shares"))?;
 
     let years = FiscalYears::from_durations(income.durations().chain(cash_flow.durations()))?;
     let mut normalized = NormalizedCompany {
@@ -60,6 +70,7 @@ pub fn normalize(json: &str) -> Result<NormalizedCompany, NormalizeError> {
             start,
             end,
             currency: &currency,
+            basis: &basis,
         };
         let quarter_ends = fy.quarter_ends();
 
@@ -117,6 +128,9 @@ pub fn normalize(json: &str) -> Result<NormalizedCompany, NormalizeError> {
     }
     for statement in &mut normalized.cash_flow {
         statement.items.compute_free_cash_flow();
+    }
+    for statement in &mut normalized.income {
+        complete_totals(statement, INCOME_TOTALS);
     }
     Ok(normalized)
 }
@@ -251,9 +265,10 @@ struct PeriodShape<'c> {
     start: Option<NaiveDate>,
     end: NaiveDate,
     currency: &'c str,
+    basis: &'c ShareBasis,
 }
 
-impl<'a, Items: Default> ItemFacts<'a, Items> {
+impl<'a, Items: StatementItems> ItemFacts<'a, Items> {
     fn durations(&self) -> impl Iterator<Item = DurationKey> + '_ {
         self.items
             .iter()
@@ -274,6 +289,7 @@ impl<'a, Items: Default> ItemFacts<'a, Items> {
                 newest = Some(chosen);
             }
         };
+        let mut values = Vec::with_capacity(self.items.len());
         for (index, (item, _)) in self.items.iter().enumerate() {
             let value = match *source {
                 Source::Reported(Some((start, end))) => self.value(index, (Some(start), end)),
@@ -298,12 +314,36 @@ impl<'a, Items: Default> ItemFacts<'a, Items> {
             };
             let Some(chosen) = value else { continue };
             note(chosen);
-            match (item.slot)(&mut items) {
-                Slot::Money(field) => *field = Some(Money(chosen.value)),
-                Slot::Shares(field) => *field = chosen.value.round().to_i64().map(ShareCount),
-            }
+            values.push((*item, chosen));
         }
         let provenance = newest?;
+        let per_share_filed = values
+            .iter()
+            .filter(|(item, _)| matches!(item.measure, Measure::PerShare | Measure::Shares))
+            .map(|(_, chosen)| chosen.filed)
+            .max();
+        let row_factor = per_share_filed.map(|filed| shape.basis.factor_for(filed));
+        for (item, chosen) in values {
+            let mut value = chosen.value;
+            if let Some(row_factor) = row_factor {
+                // Onto the row's basis: shares × f / row, EPS × row / f.
+                let factor = shape.basis.factor_for(chosen.filed);
+                if factor != row_factor {
+                    value = match item.measure {
+                        Measure::Shares => value * factor / row_factor,
+                        Measure::PerShare => (value * row_factor / factor).round_dp(EPS_SCALE),
+                        Measure::Flow | Measure::Instant => value,
+                    };
+                }
+            }
+            match (item.slot)(&mut items) {
+                Slot::Money(field) => *field = Some(Money(value)),
+                Slot::Shares(field) => *field = value.round().to_i64().map(ShareCount),
+            }
+        }
+        if let (Some(factor), Some(slot)) = (row_factor, items.share_split_factor()) {
+            *slot = Money(factor);
+        }
         Some(Statement {
             period: StatementPeriod {
                 fiscal_year: shape.fiscal_year,
@@ -315,6 +355,7 @@ impl<'a, Items: Default> ItemFacts<'a, Items> {
                 accession_number: provenance.accession_number.to_owned(),
                 currency: shape.currency.to_owned(),
                 derived: matches!(source, Source::Difference(..)),
+                derived_items: String::new(),
             },
             items,
         })

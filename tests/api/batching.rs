@@ -13,12 +13,26 @@ query ($symbols: [String!]!) {
   }
 }"#;
 
+/// Every metric that combines statement kinds, and TTM, on each kind.
+const COMPANIES_WITH_METRICS: &str = r#"
+query ($symbols: [String!]!) {
+  companies(symbols: $symbols) {
+    symbol
+    incomeStatements { fiscalYear metrics { grossMargin ebitda revenueGrowth } }
+    balanceSheets { metrics { returnOnEquity returnOnAssets } }
+    cashFlowStatements { metrics { freeCashFlowMargin } }
+    ttm: incomeStatements(period: TTM) { revenue metrics { ebitda } }
+  }
+}"#;
+
 /// SQL statements the app sent to MariaDB while answering one request.
 async fn queries_for(app: &TestApp, symbols: &[String]) -> (u64, serde_json::Value) {
+    queries_of(app, COMPANIES_WITH_ALL_STATEMENTS, symbols).await
+}
+
+async fn queries_of(app: &TestApp, query: &str, symbols: &[String]) -> (u64, serde_json::Value) {
     let before = app.db.queries_executed();
-    let body = app
-        .graphql(COMPANIES_WITH_ALL_STATEMENTS, json!({ "symbols": symbols }))
-        .await;
+    let body = app.graphql(query, json!({ "symbols": symbols })).await;
     (app.db.queries_executed() - before, body)
 }
 
@@ -101,4 +115,32 @@ async fn different_filters_in_one_request_are_answered_correctly() {
             "old": [{ "fiscalYear": 2020, "fiscalPeriod": "FY" }],
         })
     );
+}
+
+#[tokio::test]
+async fn metrics_and_ttm_cost_no_sql_queries_per_company() {
+    let app = spawn_app().await;
+    let symbols: Vec<String> = (0..100).map(|i| format!("M{i:03}")).collect();
+    let mut periods = vec![FiscalPeriod::Fy];
+    periods.extend(FiscalPeriod::QUARTERS);
+    for symbol in &symbols {
+        app.seed_company(symbol, &synthetic(2021..=2023, &periods))
+            .await;
+    }
+    queries_of(&app, COMPANIES_WITH_METRICS, &symbols[98..]).await;
+
+    let (two, _) = queries_of(&app, COMPANIES_WITH_METRICS, &symbols[..2]).await;
+    let (hundred, body) = queries_of(&app, COMPANIES_WITH_METRICS, &symbols).await;
+
+    assert!(body.get("errors").is_none(), "{body}");
+    let companies = body["data"]["companies"].as_array().expect("companies");
+    assert_eq!(companies.len(), 100);
+    // Synthetic revenue encodes the year: (2023000000.25 − 2022000000.25) / 2022000000.25.
+    assert_eq!(
+        companies[99]["incomeStatements"][0]["metrics"]["revenueGrowth"],
+        "0.0005"
+    );
+    println!("SQL statements with metrics: 2 companies = {two}, 100 companies = {hundred}");
+    assert_eq!(two, hundred, "metrics must not add queries per company");
+    assert!(hundred <= 8, "{hundred} SQL statements for one request");
 }

@@ -365,6 +365,7 @@ pub fn period(fiscal_year: i32, fiscal_period: FiscalPeriod) -> StatementPeriod 
         accession_number: format!("0000320193-{:02}-000106", fiscal_year % 100),
         currency: "USD".into(),
         derived: fiscal_period == FiscalPeriod::Q4,
+        derived_items: String::new(),
     }
 }
 

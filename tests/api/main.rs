@@ -4,6 +4,7 @@
 // Test code fails loudly on broken setup; that is what expect() is for here.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod analytics;
 mod batching;
 mod broker;
 mod cache;

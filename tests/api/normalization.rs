@@ -348,6 +348,7 @@ fn cash_flow_quarters_after_the_first_are_marked_derived() {
             let expected = match s.period.fiscal_period {
                 FiscalPeriod::Fy | FiscalPeriod::Q1 => false,
                 FiscalPeriod::Q2 | FiscalPeriod::Q3 | FiscalPeriod::Q4 => true,
+                FiscalPeriod::Ttm => panic!("{name}: TTM is computed at read, never stored"),
             };
             if s.items.operating_cash_flow.is_some() {
                 assert_eq!(
@@ -429,4 +430,157 @@ fn fiscal_year_labels_match_the_10k_cover_years() {
         }
         assert!(checked >= 3, "{name}: only {checked} fiscal years checked");
     }
+}
+
+fn annual<I>(statements: &[Statement<I>], year: i32) -> &Statement<I> {
+    statements
+        .iter()
+        .find(|s| s.period.fiscal_year == year && s.period.fiscal_period == FiscalPeriod::Fy)
+        .unwrap_or_else(|| panic!("no FY{year}"))
+}
+
+#[test]
+fn totals_reported_only_as_parts_are_computed_and_marked_derived() {
+    // Snowflake's FY2024 10-K: sales and marketing $1,391,747K + general and administrative
+    // $323,008K; it prints no SG&A total.
+    let snowflake = normalized("CIK0001640147");
+    let fy2024 = annual(&snowflake.income, 2024);
+    assert_eq!(
+        fy2024.items.selling_general_and_administrative,
+        money("1714755000")
+    );
+    assert_eq!(
+        fy2024.period.derived_line_items().collect::<Vec<_>>(),
+        ["sellingGeneralAndAdministrative"]
+    );
+
+    // Marvell's FY2024 10-K: gross profit $2,293.6M, operating loss $(567.7)M, total
+    // operating expenses $2,861.3M (which it tags CostsAndExpenses, not OperatingExpenses).
+    let marvell = normalized("CIK0001835632");
+    let fy2024 = annual(&marvell.income, 2024);
+    assert_eq!(fy2024.items.operating_expenses, money("2861300000"));
+    assert_eq!(
+        fy2024.period.derived_line_items().collect::<Vec<_>>(),
+        ["operatingExpenses"]
+    );
+
+    let apple = normalized("CIK0000320193");
+    assert_eq!(
+        annual(&apple.income, 2023).period.derived_items,
+        "",
+        "Apple reports every total itself"
+    );
+}
+
+/// Each rule of `INCOME_TOTALS`, written out again, holds wherever a filer reports both the
+/// total and all its parts, so a computed total means what a reported one means.
+#[test]
+fn reported_totals_equal_their_parts_wherever_filers_report_both() {
+    use finstage::domain::IncomeStatementItems as I;
+    type Rule = (
+        &'static str,
+        fn(&I) -> Option<Money>,
+        fn(&I) -> Option<Decimal>,
+    );
+    let rules: [Rule; 3] = [
+        (
+            "grossProfit",
+            |i| i.gross_profit,
+            |i| Some(i.revenue?.0 - i.cost_of_revenue?.0),
+        ),
+        (
+            "sellingGeneralAndAdministrative",
+            |i| i.selling_general_and_administrative,
+            |i| Some(i.selling_and_marketing?.0 + i.general_and_administrative?.0),
+        ),
+        (
+            "operatingExpenses",
+            |i| i.operating_expenses,
+            |i| Some(i.gross_profit?.0 - i.operating_income?.0),
+        ),
+    ];
+    let mut checked: HashMap<&str, usize> = HashMap::new();
+    for name in COMPANIES {
+        for statement in &normalized(name).income {
+            for (total, reported, from_parts) in &rules {
+                let derived = statement.period.derived_line_items().any(|d| d == *total);
+                let (Some(reported), Some(from_parts)) =
+                    (reported(&statement.items), from_parts(&statement.items))
+                else {
+                    continue;
+                };
+                if derived || statement.period.derived {
+                    continue;
+                }
+                assert_eq!(
+                    reported.0, from_parts,
+                    "{name} {total} {} {:?}",
+                    statement.period.fiscal_year, statement.period.fiscal_period
+                );
+                *checked.entry(total).or_default() += 1;
+            }
+        }
+    }
+    for (total, _, _) in &rules {
+        let count = checked.get(total).copied().unwrap_or(0);
+        assert!(count >= 5, "{total}: only {count} reported totals checked");
+    }
+}
+
+/// Apple split 7:1 in 2014 and 4:1 in 2020. Served EPS must be on today's basis for every
+/// year, as Apple's own later 10-Ks restate it: FY2018 2.98 and FY2019 2.97 (FY2020 10-K),
+/// FY2016 8.31 ÷ 4 (FY2018 10-K), FY2013 5.68 ÷ 4 (FY2015 10-K), FY2009 9.08 ÷ 28 (FY2011 10-K).
+#[test]
+fn apple_per_share_history_is_on_one_share_basis() {
+    let apple = normalized("CIK0000320193");
+    let eps = |year| annual(&apple.income, year).items.per_share().eps_diluted;
+    assert_eq!(eps(2023), money("6.13"));
+    assert_eq!(eps(2019), money("2.97"));
+    assert_eq!(eps(2018), money("2.98"));
+    assert_eq!(eps(2017), money("2.3025"));
+    assert_eq!(eps(2016), money("2.0775"));
+    assert_eq!(eps(2013), money("1.42"));
+    assert_eq!(eps(2009), money("0.3243"));
+
+    let fy2017 = &annual(&apple.income, 2017).items;
+    assert_eq!(fy2017.share_split_factor, Money(Decimal::from(4)));
+    assert_eq!(fy2017.eps_diluted, money("9.21"), "as reported");
+    assert_eq!(
+        fy2017.per_share().weighted_average_shares_diluted,
+        Some(finstage::domain::ShareCount(5_251_692_000 * 4))
+    );
+    assert_eq!(
+        annual(&apple.income, 2009).items.share_split_factor,
+        Money(Decimal::from(28))
+    );
+    assert_eq!(
+        annual(&apple.income, 2023).items.share_split_factor,
+        Money(Decimal::ONE)
+    );
+
+    // Year over year, adjusted EPS moves with net income (buybacks add a few points a year);
+    // as reported, it drops 68 % and more at each split while net income does not.
+    let net_income = |year| annual(&apple.income, year).items.net_income;
+    let growth = |figure: &dyn Fn(i32) -> Option<Money>, year: i32| {
+        let (now, before) = (
+            figure(year).expect("figure").0,
+            figure(year - 1).expect("figure").0,
+        );
+        (now - before) / before
+    };
+    let gap = |figure: &dyn Fn(i32) -> Option<Money>, year| {
+        (growth(figure, year) - growth(&net_income, year)).abs()
+    };
+    for year in 2010..=2025 {
+        let gap = gap(&eps, year);
+        assert!(
+            gap < Decimal::new(15, 2),
+            "FY{year}: EPS and net income growth differ by {gap}"
+        );
+    }
+    let reported = |year| annual(&apple.income, year).items.eps_diluted;
+    assert!(
+        gap(&reported, 2018) > Decimal::new(5, 1),
+        "the 2020 split shows as reported"
+    );
 }

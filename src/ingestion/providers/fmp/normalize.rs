@@ -167,7 +167,12 @@ fn period_of(
     row: &Row<'_>,
     company_currency: Option<&str>,
 ) -> Result<Option<StatementPeriod>, String> {
-    let Some(fiscal_period) = row.text(&["period"]).and_then(|p| p.parse().ok()) else {
+    // A fiscal year or quarter; FMP's own TTM rows are skipped (TTM is computed at read).
+    let Some(fiscal_period) = row
+        .text(&["period"])
+        .and_then(|p| p.parse().ok())
+        .filter(|period| *period != FiscalPeriod::Ttm)
+    else {
         return Ok(None);
     };
     let period_end = row
@@ -204,6 +209,7 @@ fn period_of(
         accession_number: accession_number(row, accepted.as_deref(), filed_at),
         currency,
         derived: kind.derived(fiscal_period),
+        derived_items: String::new(),
     }))
 }
 
@@ -211,7 +217,7 @@ fn period_of(
 /// from quarterly reports; it does not say which form (or amendment) it read.
 fn form_of(period: FiscalPeriod) -> &'static str {
     match period {
-        FiscalPeriod::Fy | FiscalPeriod::Q4 => "10-K",
+        FiscalPeriod::Fy | FiscalPeriod::Q4 | FiscalPeriod::Ttm => "10-K",
         FiscalPeriod::Q1 | FiscalPeriod::Q2 | FiscalPeriod::Q3 => "10-Q",
     }
 }
@@ -287,7 +293,7 @@ fn fill_period_starts<Items>(by_period: &mut BTreeMap<(i32, FiscalPeriod), State
 fn preceding(year: i32, period: FiscalPeriod) -> [(i32, FiscalPeriod); 2] {
     use FiscalPeriod::{Fy, Q1, Q2, Q3, Q4};
     match period {
-        Fy | Q1 => [(year - 1, Fy), (year - 1, Q4)],
+        Fy | Q1 | FiscalPeriod::Ttm => [(year - 1, Fy), (year - 1, Q4)],
         Q2 => [(year, Q1); 2],
         Q3 => [(year, Q2); 2],
         Q4 => [(year, Q3); 2],
@@ -372,6 +378,7 @@ mod tests {
                 accession_number: "fmp:20241101060136".into(),
                 currency: "USD".into(),
                 derived: false,
+                derived_items: String::new(),
             }
         );
         assert_eq!(
@@ -392,6 +399,7 @@ mod tests {
                 eps_diluted: money("6.08"),
                 weighted_average_shares_basic: Some(ShareCount(15_343_783_000)),
                 weighted_average_shares_diluted: Some(ShareCount(15_408_095_000)),
+                ..IncomeStatementItems::default()
             }
         );
 
