@@ -12,8 +12,11 @@
 //!   It confirms a restatement split of the same ratio within 400 days, or adds a split that
 //!   no restated period shows, effective for filings after its date.
 //!
-//! A restatement split is kept only when two (tag, period) pairs show it or the note confirms
-//! it, so one restated figure cannot invent a split.
+//! A restatement split is kept only when share counts show it, the note confirms it, or EPS
+//! shows it for at least three periods: restated EPS alone (discontinued operations, an
+//! error) can look like a ratio, restated share counts seldom do.
+
+use std::collections::HashSet;
 
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
@@ -25,6 +28,8 @@ const SPLIT_NOTE_TAG: &str = "StockholdersEquityNoteStockSplitConversionRatio1";
 /// How far a split note's date may be from the restatements it confirms.
 const NOTE_MATCH_DAYS: i64 = 400;
 const MAX_DENOMINATOR: i64 = 4;
+/// Periods whose EPS alone must show a split for it to count.
+const EPS_ONLY_PERIODS: usize = 3;
 
 /// One split: shares multiply by `ratio` for figures filed on or after `effective`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,12 +44,15 @@ pub struct ShareBasis {
     pub splits: Vec<Split>,
 }
 
-/// A restated pair: between `after` (old basis) and `by` (new basis) shares changed `ratio`.
+/// A restated pair: between `after` (old basis) and `by` (new basis), the figure of `period`
+/// changed by `ratio`.
 #[derive(Debug, Clone, Copy)]
 struct Restatement {
     ratio: Decimal,
     after: NaiveDate,
     by: NaiveDate,
+    period: (Option<NaiveDate>, NaiveDate),
+    of_shares: bool,
 }
 
 /// Restatements of one ratio whose intervals overlap: one split.
@@ -53,8 +61,15 @@ struct Cluster {
     ratio: Decimal,
     last_old: NaiveDate,
     first_new: NaiveDate,
-    support: usize,
+    periods: HashSet<(Option<NaiveDate>, NaiveDate)>,
+    of_shares: bool,
     confirmed: bool,
+}
+
+impl Cluster {
+    fn is_split(&self) -> bool {
+        self.confirmed || self.of_shares || self.periods.len() >= EPS_ONLY_PERIODS
+    }
 }
 
 impl ShareBasis {
@@ -90,15 +105,10 @@ impl ShareBasis {
                 }
             }
         }
-        splits.extend(
-            clusters
-                .iter()
-                .filter(|c| c.confirmed || c.support >= 2)
-                .map(|c| Split {
-                    ratio: c.ratio,
-                    effective: c.first_new,
-                }),
-        );
+        splits.extend(clusters.iter().filter(|c| c.is_split()).map(|c| Split {
+            ratio: c.ratio,
+            effective: c.first_new,
+        }));
         splits.sort_by_key(|split| split.effective);
         Ok(Self { splits })
     }
@@ -149,6 +159,8 @@ fn restatements_of(
                 ratio,
                 after: old.filed,
                 by: new.filed,
+                period: (new.start, new.end),
+                of_shares: !per_share,
             });
         }
     }
@@ -198,13 +210,15 @@ fn cluster(mut restatements: Vec<Restatement>) -> Vec<Cluster> {
             Some(cluster) => {
                 cluster.last_old = cluster.last_old.max(restatement.after);
                 cluster.first_new = cluster.first_new.min(restatement.by);
-                cluster.support += 1;
+                cluster.periods.insert(restatement.period);
+                cluster.of_shares |= restatement.of_shares;
             }
             None => clusters.push(Cluster {
                 ratio: restatement.ratio,
                 last_old: restatement.after,
                 first_new: restatement.by,
-                support: 1,
+                periods: HashSet::from([restatement.period]),
+                of_shares: restatement.of_shares,
                 confirmed: false,
             }),
         }
@@ -248,6 +262,46 @@ mod tests {
         let snowflake = basis_of("CIK0001640147.json");
         assert_eq!(snowflake.factor_for(date("2020-12-09")), Decimal::ONE);
         assert!(basis_of("CIK0001835632.json").splits.is_empty(), "Marvell");
+    }
+
+    /// A companyfacts document with one fiscal year's figures as two filings reported them.
+    fn restated(eps: [(&str, f64); 2], shares: [(&str, u64); 2]) -> ShareBasis {
+        let fact = |val: serde_json::Value, filed: &str| {
+            serde_json::json!({ "start": "2020-01-01", "end": "2020-12-31", "val": val,
+                "accn": format!("0000000001-{filed}"), "form": "10-K", "filed": filed })
+        };
+        let json = serde_json::json!({ "cik": 1, "entityName": "X", "facts": { "us-gaap": {
+            "EarningsPerShareBasic": { "units": { "USD/shares":
+                eps.iter().map(|(filed, v)| fact((*v).into(), filed)).collect::<Vec<_>>() } },
+            "EarningsPerShareDiluted": { "units": { "USD/shares":
+                eps.iter().map(|(filed, v)| fact((*v).into(), filed)).collect::<Vec<_>>() } },
+            "WeightedAverageNumberOfSharesOutstandingBasic": { "units": { "shares":
+                shares.iter().map(|(filed, v)| fact((*v).into(), filed)).collect::<Vec<_>>() } },
+        } } })
+        .to_string();
+        let facts = CompanyFacts::parse(&json).expect("parse");
+        ShareBasis::detect(&facts, "USD/shares").expect("detect")
+    }
+
+    #[test]
+    fn restated_share_counts_show_a_split_and_restated_eps_alone_does_not() {
+        let split = restated(
+            [("2021-02-01", 2.0), ("2022-02-01", 0.5)],
+            [("2021-02-01", 100), ("2022-02-01", 400)],
+        );
+        assert_eq!(
+            split.splits,
+            [Split {
+                ratio: Decimal::from(4),
+                effective: date("2022-02-01")
+            }]
+        );
+        // Discontinued operations restated EPS by 5:4 in both EPS tags; shares stayed.
+        let restatement = restated(
+            [("2021-02-01", 2.0), ("2022-02-01", 1.6)],
+            [("2021-02-01", 100), ("2022-02-01", 100)],
+        );
+        assert!(restatement.splits.is_empty(), "{restatement:?}");
     }
 
     #[test]
