@@ -2,6 +2,7 @@
 //! its quarters. Every row has a `PeriodKey`, so a metric finds the same period in another
 //! statement kind, the year before, or the quarter before.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use async_graphql::SimpleObject;
@@ -74,11 +75,11 @@ impl QuarterRef {
     }
 }
 
-/// One row of a series: a stored statement, or a TTM window.
+/// One row of a series: a stored statement (borrowed), or a TTM window.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SeriesRow<Items> {
+pub struct SeriesRow<'a, Items: Clone> {
     pub key: PeriodKey,
-    pub statement: Statement<Items>,
+    pub statement: Cow<'a, Statement<Items>>,
     /// The quarters of a TTM window, oldest first; empty for stored statements.
     pub quarters: Vec<QuarterRef>,
 }
@@ -98,14 +99,14 @@ pub trait Periodic: Sized + Clone {
 pub fn series<Items: Periodic>(
     statements: &[Statement<Items>],
     kind: PeriodKind,
-) -> Vec<SeriesRow<Items>> {
+) -> Vec<SeriesRow<'_, Items>> {
     match kind {
         PeriodKind::Annual | PeriodKind::Quarterly => statements
             .iter()
             .filter(|s| kind.fiscal_periods().contains(&s.period.fiscal_period))
             .map(|statement| SeriesRow {
                 key: PeriodKey::of(&statement.period),
-                statement: statement.clone(),
+                statement: Cow::Borrowed(statement),
                 quarters: Vec::new(),
             })
             .collect(),
@@ -126,7 +127,7 @@ pub fn row_at<Items: Periodic>(
     statements: &[Statement<Items>],
     kind: PeriodKind,
     key: PeriodKey,
-) -> Option<SeriesRow<Items>> {
+) -> Option<SeriesRow<'_, Items>> {
     match kind {
         PeriodKind::Annual | PeriodKind::Quarterly => statements
             .iter()
@@ -134,7 +135,7 @@ pub fn row_at<Items: Periodic>(
             .filter(|s| kind.fiscal_periods().contains(&s.period.fiscal_period))
             .map(|statement| SeriesRow {
                 key,
-                statement: statement.clone(),
+                statement: Cow::Borrowed(statement),
                 quarters: Vec::new(),
             }),
         PeriodKind::Ttm => {
@@ -174,7 +175,7 @@ impl<'a, Items: Periodic> Quarters<'a, Items> {
     }
 
     /// The TTM row of `window`, or `None` when its quarters are not consecutive.
-    fn window(&self, window: &[&Statement<Items>]) -> Option<SeriesRow<Items>> {
+    fn window(&self, window: &[&Statement<Items>]) -> Option<SeriesRow<'a, Items>> {
         let (first, last) = (window.first()?, window.last()?);
         let consecutive = window
             .windows(2)
@@ -208,10 +209,10 @@ impl<'a, Items: Periodic> Quarters<'a, Items> {
         }
         Some(SeriesRow {
             key: PeriodKey::of(&last.period),
-            statement: Statement {
+            statement: Cow::Owned(Statement {
                 period,
                 items: Items::trailing(window, annual),
-            },
+            }),
             quarters: window.iter().map(|s| QuarterRef::of(&s.period)).collect(),
         })
     }
@@ -366,7 +367,8 @@ mod tests {
 
     #[test]
     fn ttm_windows_roll_one_per_quarter_and_sum_four_quarters() {
-        let rows = series(&five_quarters(), PeriodKind::Ttm);
+        let quarters = five_quarters();
+        let rows = series(&quarters, PeriodKind::Ttm);
         let revenue: Vec<_> = rows.iter().map(|r| r.statement.items.revenue).collect();
         assert_eq!(revenue, [money("10"), money("46")]);
         let newest = &rows[0];

@@ -16,8 +16,8 @@ use crate::cache::CachedKind;
 use crate::db::Db;
 use crate::db::companies::CompanyRecord;
 use crate::domain::{
-    BalanceSheetItems, CashFlowItems, CompanyStatus, IncomeStatementItems, PeriodKind,
-    StatementFilter, StatementPeriod, Symbol,
+    BalanceSheetItems, CashFlowItems, CompanyStatus, FiscalPeriod, IncomeStatementItems,
+    PeriodKind, Statement, StatementFilter, StatementPeriod, Symbol,
 };
 use crate::registration;
 
@@ -331,7 +331,11 @@ impl Company {
             .extend()?
             .unwrap_or_default();
         let rows = series(&statements, period);
-        let find = |key| rows.iter().find(|row| row.key == key);
+        let items_at = |key| {
+            rows.iter()
+                .find(|row| row.key == key)
+                .map(|row| row.statement.items.clone())
+        };
         Ok(filter
             .apply(&rows, |row| &row.statement.period)
             .map(|row| {
@@ -340,13 +344,12 @@ impl Company {
                     kind: period,
                     key: row.key,
                     current: row.statement.items.clone(),
-                    year_ago: find(row.key.year_ago()).map(|r| r.statement.items.clone()),
+                    year_ago: items_at(row.key.year_ago()),
                     quarter_ago: (period == PeriodKind::Quarterly)
-                        .then(|| row.key.quarter_ago().and_then(find))
-                        .flatten()
-                        .map(|r| r.statement.items.clone()),
+                        .then(|| row.key.quarter_ago().and_then(items_at))
+                        .flatten(),
                 };
-                StatementView::new(row.clone(), metrics)
+                StatementView::new(row, metrics)
             })
             .collect())
     }
@@ -384,22 +387,16 @@ impl<Items: OutputType + ContainerType> StatementView<Items>
 where
     Metrics<Items>: OutputType,
 {
-    fn new(row: SeriesRow<Items>, metrics: Metrics<Items>) -> Self {
-        let SeriesRow {
-            statement,
-            quarters,
-            ..
-        } = row;
+    fn new(row: &SeriesRow<'_, Items>, metrics: Metrics<Items>) -> Self
+    where
+        Items: Clone,
+    {
+        let Statement { period, items } = row.statement.as_ref().clone();
         Self {
-            derived_line_items: statement
-                .period
-                .derived_line_items()
-                .map(str::to_owned)
-                .collect(),
-            ttm_quarters: (statement.period.fiscal_period == crate::domain::FiscalPeriod::Ttm)
-                .then_some(quarters),
-            period: statement.period,
-            items: statement.items,
+            derived_line_items: period.derived_line_items().map(str::to_owned).collect(),
+            ttm_quarters: (period.fiscal_period == FiscalPeriod::Ttm).then(|| row.quarters.clone()),
+            period,
+            items,
             metrics,
         }
     }

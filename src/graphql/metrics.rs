@@ -40,7 +40,7 @@ impl<Items> Metrics<Items> {
             .await
             .extend()?
             .unwrap_or_default();
-        Ok(row_at(&statements, self.kind, self.key).map(|row| row.statement.items))
+        Ok(row_at(&statements, self.kind, self.key).map(|row| row.statement.into_owned().items))
     }
 
     fn year_over_year(&self, item: impl Fn(&Items) -> Option<Money>) -> Option<Ratio> {
