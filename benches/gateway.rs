@@ -106,6 +106,7 @@ async fn run() -> Result<(), Error> {
         url: SecretString::from(url.clone()),
         pool_size: POOL_SIZE as u16,
         timeout_secs: 10,
+        statement_timeout_ms: 10_000,
     })?;
     seed(&db).await?;
 

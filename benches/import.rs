@@ -21,6 +21,7 @@ async fn main() -> Result<(), support::Error> {
         url,
         pool_size: 4,
         timeout_secs: 5,
+        statement_timeout_ms: 10_000,
     })?;
 
     println!("{:<28} {:>10} {:>10}", "run", "seconds", "companies");

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use finstage::config::{
     ApiSettings, CacheSettings, DatabaseSettings, HttpSettings, KafkaSettings, RequestTransport,
-    ServeSettings,
+    ServeSettings, WebSocketSettings,
 };
 use finstage::startup::Application;
 use secrecy::SecretString;
@@ -26,10 +26,20 @@ fn settings(brokers: String) -> Result<ServeSettings, Error> {
             url: SecretString::from(format!("{}/{DATABASE}", support::server())),
             pool_size: 8,
             timeout_secs: 5,
+            statement_timeout_ms: 10_000,
         },
         http: HttpSettings {
             listen_addr: "127.0.0.1:0".parse()?,
             cors_allowed_origins: Vec::new(),
+            request_timeout_secs: 15,
+            header_read_timeout_secs: 10,
+            websocket: WebSocketSettings {
+                max_connections: 1_000,
+                max_connections_per_client: 10,
+                max_subscriptions_per_connection: 20,
+                connection_init_timeout_secs: 10,
+                idle_timeout_secs: 60,
+            },
         },
         api: ApiSettings {
             admin_token: None,

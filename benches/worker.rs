@@ -47,6 +47,7 @@ async fn main() -> Result<(), Error> {
             url: SecretString::from(url),
             pool_size: 4,
             timeout_secs: 5,
+            statement_timeout_ms: 10_000,
         },
         kafka: kafka.clone(),
         ingestion: support::sec_dir_ingestion(),

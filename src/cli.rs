@@ -84,7 +84,7 @@ impl Command {
                 }
                 let app = Application::build(&settings).await?;
                 let shutdown = shutdown::on_signal();
-                shutdown::bounded(&shutdown, app.run_until_stopped(shutdown.clone())).await?;
+                shutdown::bounded(&shutdown, app.run_until_stopped(shutdown.clone())).await;
             }
             Self::Worker { migrate, settings } => {
                 let worker = Worker::build(settings.clone())?;

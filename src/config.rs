@@ -29,6 +29,11 @@ pub struct DatabaseSettings {
     /// Seconds to wait for a connection (connect or checkout) before answering "unavailable".
     #[arg(long, env = "DATABASE_TIMEOUT_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout_secs: u64,
+
+    /// Milliseconds one SQL statement may run before the server cancels it (MariaDB's
+    /// `max_statement_time`; MySQL's `max_execution_time`, which covers SELECTs).
+    #[arg(long, env = "DATABASE_STATEMENT_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub statement_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -46,6 +51,55 @@ pub struct HttpSettings {
         default_value = ""
     )]
     pub cors_allowed_origins: Vec<String>,
+
+    /// Seconds a GraphQL request may take before it is answered `TIMEOUT` (HTTP 504).
+    #[arg(long, env = "HTTP_REQUEST_TIMEOUT_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_secs: u64,
+
+    /// Seconds a client may take to send a request's headers; an idle keep-alive connection
+    /// is closed after as long (hyper's header-read timer runs while it waits for the next
+    /// request).
+    #[arg(long, env = "HTTP_HEADER_READ_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_secs: u64,
+
+    #[command(flatten)]
+    pub websocket: WebSocketSettings,
+}
+
+/// Bounds on the subscriptions websocket, which anyone can open.
+#[derive(Debug, Clone, Args)]
+pub struct WebSocketSettings {
+    /// Websocket connections open at once, from all clients.
+    #[arg(
+        long = "ws-max-connections",
+        env = "WS_MAX_CONNECTIONS",
+        default_value_t = 1_000
+    )]
+    pub max_connections: usize,
+
+    /// Websocket connections open at once from one client (IP address).
+    #[arg(
+        long = "ws-max-connections-per-client",
+        env = "WS_MAX_CONNECTIONS_PER_CLIENT",
+        default_value_t = 10
+    )]
+    pub max_connections_per_client: usize,
+
+    /// Subscriptions running at once on one connection.
+    #[arg(
+        long = "ws-max-subscriptions",
+        env = "WS_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+        default_value_t = 20
+    )]
+    pub max_subscriptions_per_connection: usize,
+
+    /// Seconds a new connection has to send `connection_init`.
+    #[arg(long = "ws-init-timeout-secs", env = "WS_CONNECTION_INIT_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub connection_init_timeout_secs: u64,
+
+    /// Seconds a connection may go without a subscription and without a message.
+    #[arg(long = "ws-idle-timeout-secs", env = "WS_IDLE_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -3,9 +3,9 @@
 //! finish within the drain deadline. Beside the server runs the request transport: the
 //! outbox relay and the result listener (Kafka), or the in-process worker.
 
-use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
@@ -16,7 +16,7 @@ use crate::cache::ReadCache;
 use crate::config::{RequestTransport, ServeSettings};
 use crate::db::{Db, DbError};
 use crate::graphql::{RegistrationLimiter, build_schema};
-use crate::http::{AppState, router};
+use crate::http::{AppState, SocketSlots, router, serve};
 use crate::registration::relay::Relay;
 use crate::results::StatusFeed;
 use crate::results::listener::ResultListener;
@@ -49,6 +49,7 @@ enum Transport {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    header_read_timeout: Duration,
     db: Db,
     transport: Transport,
 }
@@ -71,6 +72,9 @@ impl Application {
                 .clone()
                 .filter(|token| !token.expose_secret().is_empty()),
             metrics: crate::telemetry::prometheus(),
+            request_timeout: Duration::from_secs(settings.http.request_timeout_secs),
+            cors_allowed_origins: settings.http.cors_allowed_origins.clone(),
+            sockets: Arc::new(SocketSlots::new(settings.http.websocket.clone())),
         };
         let transport = match settings.transport {
             RequestTransport::Kafka => Transport::Kafka(
@@ -94,6 +98,7 @@ impl Application {
         Ok(Self {
             listener,
             router: router(state, &settings.http),
+            header_read_timeout: Duration::from_secs(settings.http.header_read_timeout_secs),
             db,
             transport,
         })
@@ -111,7 +116,7 @@ impl Application {
     /// Serves until `shutdown` is cancelled, with the request transport beside the server;
     /// then gives requests in flight and the transport's work in hand the drain deadline.
     /// Stopping the relay mid-round is safe: unmarked requests are published again.
-    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) {
         tracing::info!(addr = ?self.listener.local_addr().ok(), "serving GraphQL at /graphql");
         let mut background = JoinSet::new();
         match self.transport {
@@ -124,28 +129,23 @@ impl Application {
             }
             Transport::Off => {}
         }
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-            .into_future();
+        let server = serve(
+            self.listener,
+            self.router,
+            self.header_read_timeout,
+            shutdown.clone(),
+        );
         tokio::pin!(server);
-        let served = tokio::select! {
-            served = &mut server => served,
+        tokio::select! {
+            () = &mut server => {}
             () = shutdown.cancelled() => {
-                let mut served = Ok(());
-                shutdown::drain("HTTP requests in flight", async { served = (&mut server).await })
-                    .await;
-                served
+                shutdown::drain("HTTP requests in flight", &mut server).await;
             }
-        };
-        // The server may also have stopped by itself (a listener error): stop the rest too.
+        }
         shutdown.cancel();
         shutdown::drain("background tasks", async {
             while background.join_next().await.is_some() {}
         })
         .await;
-        served
     }
 }

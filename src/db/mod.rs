@@ -14,9 +14,10 @@ use std::sync::{
 };
 use std::time::Duration;
 
-use diesel::Connection;
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::Text;
+use diesel::{Connection, ConnectionError, QueryResult, QueryableByName};
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
@@ -37,6 +38,9 @@ pub enum DbError {
     /// The database cannot be reached (pool timeout, refused or dropped connection).
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// A statement ran past the statement timeout and the server cancelled it.
+    #[error("database statement timed out: {0}")]
+    Timeout(String),
     #[error("database query failed: {0}")]
     Query(DieselError),
     #[error("migration failed: {0}")]
@@ -82,6 +86,37 @@ pub fn is_data_error(error: &DieselError) -> bool {
     }
 }
 
+/// How MariaDB (1969, `max_statement_time`) and MySQL (3024, `max_execution_time`) report a
+/// statement they cancelled for running too long.
+fn is_statement_timeout(message: &str) -> bool {
+    message.starts_with("Query execution was interrupted")
+}
+
+/// Caps how long the server lets one statement of this connection run, so a slow query
+/// cannot hold its pooled connection (and the request waiting on it) indefinitely. The two
+/// servers name the setting differently; neither understands the other's.
+async fn limit_statement_time(conn: &mut AsyncMysqlConnection, millis: u64) -> QueryResult<()> {
+    #[derive(QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = Text)]
+        version: String,
+    }
+    let server: Version = diesel::sql_query("SELECT VERSION() AS version")
+        .get_result(conn)
+        .await?;
+    let setting = if server.version.contains("MariaDB") {
+        format!(
+            "SET SESSION max_statement_time = {}.{:03}",
+            millis / 1000,
+            millis % 1000
+        )
+    } else {
+        format!("SET SESSION max_execution_time = {millis}")
+    };
+    diesel::sql_query(setting).execute(conn).await?;
+    Ok(())
+}
+
 impl From<DieselError> for DbError {
     fn from(error: DieselError) -> Self {
         match error {
@@ -89,6 +124,9 @@ impl From<DieselError> for DbError {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 info,
             ) => Self::Unavailable(info.message().to_owned()),
+            DieselError::DatabaseError(_, info) if is_statement_timeout(info.message()) => {
+                Self::Timeout(info.message().to_owned())
+            }
             other => Self::Query(other),
         }
     }
@@ -109,10 +147,15 @@ impl Db {
         let queries_executed = Arc::new(AtomicU64::new(0));
         let mut manager_config = ManagerConfig::default();
         let counter = Arc::clone(&queries_executed);
+        let statement_timeout_ms = settings.statement_timeout_ms;
         manager_config.custom_setup = Box::new(move |url| {
             let counter = Arc::clone(&counter);
             async move {
                 let mut conn = AsyncMysqlConnection::establish(url).await?;
+                limit_statement_time(&mut conn, statement_timeout_ms)
+                    .await
+                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                // Counted from here: the setup above is per connection, not per request.
                 conn.set_instrumentation(QueryCounter(counter));
                 Ok(conn)
             }

@@ -5,6 +5,7 @@
 //! - `FORBIDDEN`: an admin operation without the admin token.
 //! - `RATE_LIMITED`: too many new registrations from this client; retry later.
 //! - `SERVICE_UNAVAILABLE`: the database cannot be reached; retry later.
+//! - `TIMEOUT`: the request (or one of its SQL statements) ran past its time limit.
 //! - `INTERNAL_SERVER_ERROR`: anything else; details are logged, never returned.
 //! - `GRAPHQL_PARSE_FAILED` / `GRAPHQL_VALIDATION_FAILED`: the document itself is rejected,
 //!   including the depth and complexity limits.
@@ -35,6 +36,8 @@ pub enum ApiError {
     RateLimited,
     #[error("the database is unavailable; try again shortly")]
     ServiceUnavailable,
+    #[error("the request took too long and was stopped; try again, or ask for less")]
+    Timeout,
     #[error("internal server error")]
     Internal,
 }
@@ -47,6 +50,7 @@ impl ApiError {
             Self::Forbidden => "FORBIDDEN",
             Self::RateLimited => "RATE_LIMITED",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            Self::Timeout => "TIMEOUT",
             Self::Internal => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -65,6 +69,10 @@ impl From<DbError> for ApiError {
             DbError::Unavailable(_) => {
                 tracing::warn!(%error, "database unavailable");
                 Self::ServiceUnavailable
+            }
+            DbError::Timeout(_) => {
+                tracing::warn!(%error, "database statement timed out");
+                Self::Timeout
             }
             DbError::Query(_) | DbError::Migration(_) => {
                 tracing::error!(%error, "database error");

@@ -80,6 +80,9 @@ fn is_cache_safe(parent_type: &str, field: &str) -> bool {
                 | "balanceSheets"
                 | "cashFlowStatements"
         ),
+        // Each item of a list (`[IncomeStatement!]`) is reported apart from the field that
+        // returned the list, which was judged by its own parent above.
+        list if list.starts_with('[') => true,
         // A statement's fields are its stored row, and what is computed from the company's
         // stored rows alone: per-share figures, TTM quarters, metrics.
         "IncomeStatement"
@@ -179,6 +182,7 @@ mod tests {
             url: SecretString::from("mysql://root@127.0.0.1:1/none"),
             pool_size: 1,
             timeout_secs: 1,
+            statement_timeout_ms: 10_000,
         })
         .unwrap();
         let cache = Arc::new(ReadCache::new(&CacheSettings {

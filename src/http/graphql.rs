@@ -1,8 +1,13 @@
-//! `/graphql`: POST executes any operation; GET executes queries only (a mutation over GET
-//! is 405, so a link or an image tag cannot change anything); a browser's plain GET gets
-//! GraphiQL.
+//! `/graphql`: POST executes any operation, and only with a JSON body; GET executes queries
+//! only (a mutation over GET is 405); a browser's plain GET gets GraphiQL.
+//!
+//! Why JSON only: browsers send `text/plain`, form and multipart POSTs cross-site without a
+//! CORS preflight, so accepting them would let any web page run mutations in a visitor's
+//! browser. A JSON POST from another origin needs a preflight, which CORS refuses. Reads
+//! (GET and POST) may still register a company they ask for, as designed, within the
+//! per-client limit.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
@@ -11,7 +16,7 @@ use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, FromRequest, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
@@ -26,9 +31,15 @@ pub async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    // Dashboards send the same JSON bodies again and again: look those up before parsing
-    // anything. Other content types (multipart) are executed without the response cache.
-    let key = is_json(&headers).then(|| RequestKey::Post(body.clone()));
+    if !is_json(&headers) {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "POST /graphql takes an application/json body",
+            "UNSUPPORTED_MEDIA_TYPE",
+        );
+    }
+    // Dashboards send the same bodies again and again: look those up before parsing.
+    let key = Some(RequestKey::Post(body.clone()));
     if let Some(cached) = key.as_ref().and_then(|key| state.cache.response(key)) {
         return json(cached);
     }
@@ -70,15 +81,17 @@ pub async fn get(
     }
     let caller = caller(&state, peer, request.headers());
     match GraphQLRequest::<_>::from_request(request, &state).await {
-        Ok(request) if may_run(&request.0, OperationType::Mutation) => (
-            StatusCode::METHOD_NOT_ALLOWED,
-            [(header::ALLOW, "POST")],
-            Json(serde_json::json!({ "errors": [{
-                "message": "mutations must be sent with POST",
-                "extensions": { "code": "METHOD_NOT_ALLOWED" },
-            }] })),
-        )
-            .into_response(),
+        Ok(request) if may_run(&request.0, OperationType::Mutation) => {
+            let mut response = error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "mutations must be sent with POST",
+                "METHOD_NOT_ALLOWED",
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            response
+        }
         Ok(request) => execute(&state, caller, key, request).await,
         Err(rejection) => rejection.into_response(),
     }
@@ -131,7 +144,17 @@ async fn execute(
     let request = with_loaders(request, &state.db, &state.cache)
         .data(caller)
         .data(dependencies.clone());
-    let response = state.schema.execute(request).await;
+    let Ok(response) =
+        tokio::time::timeout(state.request_timeout, state.schema.execute(request)).await
+    else {
+        tracing::warn!(timeout = ?state.request_timeout, "GraphQL request timed out");
+        let timeout = crate::graphql::ApiError::Timeout;
+        return error(
+            StatusCode::GATEWAY_TIMEOUT,
+            &timeout.to_string(),
+            timeout.code(),
+        );
+    };
     if !response.is_ok() {
         return GraphQLResponse::from(response).into_response();
     }
@@ -147,6 +170,18 @@ async fn execute(
         }
         Err(_) => GraphQLResponse::from(response).into_response(),
     }
+}
+
+/// A GraphQL-shaped error answer for requests that never reach execution.
+fn error(status: StatusCode, message: &str, code: &str) -> Response {
+    (
+        status,
+        Json(serde_json::json!({ "errors": [{
+            "message": message,
+            "extensions": { "code": code },
+        }] })),
+    )
+        .into_response()
 }
 
 fn json(body: Bytes) -> Response {
@@ -171,9 +206,14 @@ fn caller(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Caller {
         _ => false,
     };
     Caller {
-        client_ip: peer.ip().to_string(),
+        client_ip: client_ip(state, peer, headers).to_string(),
         admin,
     }
+}
+
+/// The client's IP address, for per-client limits: the TCP peer's.
+pub(super) fn client_ip(_state: &AppState, peer: SocketAddr, _headers: &HeaderMap) -> IpAddr {
+    peer.ip()
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

@@ -4,16 +4,21 @@
 
 mod graphql;
 mod health;
+mod serve;
 mod websocket;
 
-use async_graphql_axum::GraphQLSubscription;
+pub use serve::serve;
+pub use websocket::SocketSlots;
+
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, StatusCode};
 use axum::routing::get;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -31,6 +36,11 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// How long one GraphQL request may run before it is answered `TIMEOUT`.
+    pub request_timeout: Duration,
+    /// Origins allowed to call from a browser, also checked on websocket upgrades.
+    pub cors_allowed_origins: Vec<String>,
+    pub sockets: Arc<SocketSlots>,
     pub cache: Arc<ReadCache>,
     pub schema: AppSchema,
     pub admin_token: Option<SecretString>,
@@ -40,14 +50,16 @@ pub struct AppState {
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
-        .route_service(
-            "/graphql/ws",
-            GraphQLSubscription::new(websocket::SubscriptionsOnly(state.schema.clone())),
-        )
+        .route("/graphql/ws", get(websocket::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // A backstop for every route; GraphQL answers its own `TIMEOUT` a second earlier.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            state.request_timeout + Duration::from_secs(1),
+        ))
         .layer(cors(&settings.cors_allowed_origins))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

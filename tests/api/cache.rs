@@ -128,3 +128,39 @@ async fn identical_requests_that_miss_together_are_computed_once() {
         "16 identical requests cost one request's SQL"
     );
 }
+
+/// Every field a dashboard reads, computed ones included, lets the whole answer be cached;
+/// with the statement cache off, only the response cache can answer without MySQL.
+#[tokio::test]
+async fn answers_with_every_statement_field_and_metric_are_cached_whole() {
+    let app = TestApp::builder()
+        .with_settings(|s| s.cache.max_statements = 0)
+        .spawn()
+        .await;
+    let mut periods = vec![FiscalPeriod::Fy];
+    periods.extend(FiscalPeriod::QUARTERS);
+    app.seed_company("AAPL", &synthetic(2022..=2023, &periods))
+        .await;
+    let query = r#"{ company(symbol: "AAPL") {
+        symbol name status
+        incomeStatements { fiscalYear derivedLineItems revenue epsBasic epsDiluted
+            weightedAverageSharesBasic weightedAverageSharesDiluted shareSplitFactor splitAdjusted
+            asReported { epsDiluted weightedAverageSharesDiluted }
+            metrics { grossMargin ebitda revenueGrowth revenueGrowthQoq } }
+        ttm: incomeStatements(period: TTM) { revenue ttmQuarters { fiscalYear fiscalPeriod periodEnd } }
+        balanceSheets { totalAssets metrics { currentRatio returnOnEquity } }
+        cashFlowStatements { freeCashFlow metrics { freeCashFlowMargin freeCashFlowGrowth } }
+    } }"#;
+    let first = app.graphql(query, json!({})).await;
+    assert!(first.get("errors").is_none(), "{first}");
+
+    let before = app.db.queries_executed();
+    let second = app.graphql(query, json!({})).await;
+
+    assert_eq!(second, first);
+    assert_eq!(
+        app.db.queries_executed() - before,
+        0,
+        "answered from the response cache"
+    );
+}

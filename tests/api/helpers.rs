@@ -8,7 +8,8 @@ use std::num::NonZeroU32;
 
 use finstage::config::{
     ApiSettings, CacheSettings, DatabaseSettings, HttpSettings, IngestionSettings, KafkaSettings,
-    ProviderKind, ProviderSettings, RequestTransport, ServeSettings, WorkerSettings,
+    ProviderKind, ProviderSettings, RequestTransport, ServeSettings, WebSocketSettings,
+    WorkerSettings,
 };
 use finstage::db::companies::{self, CompanyProfile};
 use finstage::db::listings::{self, Listing};
@@ -81,10 +82,20 @@ pub fn test_serve_settings(database_url: &str) -> ServeSettings {
             url: SecretString::from(database_url.to_owned()),
             pool_size: 8,
             timeout_secs: 2,
+            statement_timeout_ms: 10_000,
         },
         http: HttpSettings {
             listen_addr: "127.0.0.1:0".parse().expect("valid address"),
             cors_allowed_origins: Vec::new(),
+            request_timeout_secs: 15,
+            header_read_timeout_secs: 10,
+            websocket: WebSocketSettings {
+                max_connections: 1_000,
+                max_connections_per_client: 10,
+                max_subscriptions_per_connection: 20,
+                connection_init_timeout_secs: 10,
+                idle_timeout_secs: 60,
+            },
         },
         kafka: test_kafka_settings("127.0.0.1:9", "unused"),
         transport: RequestTransport::Off,
@@ -421,6 +432,7 @@ pub fn test_worker_settings(
             url: SecretString::from(database_url.to_owned()),
             pool_size: 4,
             timeout_secs: 2,
+            statement_timeout_ms: 10_000,
         },
         kafka: kafka.clone(),
         ingestion: test_ingestion_settings(provider),

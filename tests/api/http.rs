@@ -93,3 +93,45 @@ async fn mutations_over_get_are_refused() {
         "the refused GET registered IBM: {requests:?}"
     );
 }
+
+/// Bodies a browser sends cross-site without a CORS preflight: none may run anything.
+#[tokio::test]
+async fn posts_without_a_json_body_are_refused_with_415() {
+    let app = spawn_app().await;
+    let mutation = r#"{"query":"mutation { requestRegistration(symbol: \"IBM\") { status } }"}"#;
+
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let response = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .header("content-type", content_type)
+            .body(mutation)
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(response.status(), 415, "{content_type}");
+        let body: serde_json::Value = response.json().await.expect("JSON");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "UNSUPPORTED_MEDIA_TYPE",
+            "{content_type}"
+        );
+    }
+    assert!(
+        app.requests_for("IBM").await.is_empty(),
+        "nothing was registered"
+    );
+
+    let json = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("content-type", "application/json; charset=utf-8")
+        .body(mutation)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(json.status(), 200);
+}

@@ -22,6 +22,7 @@ mod search;
 mod subscriptions;
 #[path = "../support/mod.rs"]
 mod support;
+mod timeouts;
 mod transports;
 mod upstream;
 mod worker;
