@@ -37,10 +37,15 @@ pub struct Mutation(mutation::RegistrationMutation);
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema with everything resolvers need as schema data: the database pool, the
-/// registration rate limiter and the status feed. The caller (`Caller`) is request data, set
+/// registration rate limiter, the status feed and its stored-status loader. The caller (`Caller`) is request data, set
 /// by the HTTP layer.
 pub fn build_schema(db: Db, limiter: RegistrationLimiter, feed: StatusFeed) -> AppSchema {
-    builder().data(db).data(limiter).data(feed).finish()
+    builder()
+        .data(subscription::stored_status_loader(db.clone()))
+        .data(db)
+        .data(limiter)
+        .data(feed)
+        .finish()
 }
 
 /// The schema definition in SDL, as committed in `schema.graphql`.

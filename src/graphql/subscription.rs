@@ -1,7 +1,12 @@
 //! `Subscription.companyStatus`: a company's status, live, over graphql-ws (`/graphql/ws`).
 //! The stream starts with the stored status (so an event that happened just before the
 //! subscription is not missed), then follows the ingestion results this gateway receives.
+//! Stored statuses are read through one process-wide `StoredStatuses` loader, so many
+//! subscriptions arriving together (on one socket or many) cost one query.
 
+use std::collections::HashMap;
+
+use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, ResultExt, Subscription};
 use futures_util::{Stream, StreamExt, stream};
 use tokio_stream::wrappers::BroadcastStream;
@@ -25,12 +30,12 @@ impl Subscription {
         symbol: String,
     ) -> async_graphql::Result<impl Stream<Item = StatusEvent> + use<>> {
         let symbol = Symbol::parse(&symbol).map_err(ApiError::from).extend()?;
-        let db = ctx.data::<Db>()?.clone();
+        let stored = ctx.data::<StoredStatusLoader>()?.clone();
         // Subscribe before reading, so nothing falls between the read and the first event.
         let events = BroadcastStream::new(ctx.data::<StatusFeed>()?.subscribe());
-        let current = stored_status(&db, &symbol).await.extend()?;
+        let current = stored.load_one(symbol.clone()).await.extend()?;
         let changes = events.filter_map(move |event| {
-            let (db, symbol) = (db.clone(), symbol.clone());
+            let (stored, symbol) = (stored.clone(), symbol.clone());
             async move {
                 match event {
                     Ok(event) => (event.symbol == symbol.as_str()).then_some(event),
@@ -38,7 +43,7 @@ impl Subscription {
                     // the stored status stands in for them.
                     Err(BroadcastStreamRecvError::Lagged(missed)) => {
                         tracing::warn!(missed, %symbol, "status subscriber lagged; re-reading");
-                        stored_status(&db, &symbol).await.ok().flatten()
+                        stored.load_one(symbol).await.ok().flatten()
                     }
                 }
             }
@@ -47,14 +52,35 @@ impl Subscription {
     }
 }
 
-/// The company's status as stored, if it is stored.
-async fn stored_status(db: &Db, symbol: &Symbol) -> Result<Option<StatusEvent>, ApiError> {
-    let mut conn = db.conn().await?;
-    let stored = companies::by_symbol(&mut conn, symbol).await?;
-    Ok(stored.map(|record| StatusEvent {
-        symbol: symbol.to_string(),
-        status: record.status,
-        status_reason: record.status_reason,
-        at: record.updated_at.and_utc(),
-    }))
+/// Shared by every subscription of the process; it caches nothing, it only batches.
+pub type StoredStatusLoader = std::sync::Arc<DataLoader<StoredStatuses>>;
+
+pub fn stored_status_loader(db: Db) -> StoredStatusLoader {
+    std::sync::Arc::new(DataLoader::new(StoredStatuses(db), tokio::spawn))
+}
+
+/// Companies' statuses as stored.
+pub struct StoredStatuses(Db);
+
+impl Loader<Symbol> for StoredStatuses {
+    type Value = StatusEvent;
+    type Error = ApiError;
+
+    async fn load(&self, symbols: &[Symbol]) -> Result<HashMap<Symbol, StatusEvent>, ApiError> {
+        let mut conn = self.0.conn().await?;
+        let stored = companies::by_symbols(&mut conn, symbols).await?;
+        Ok(stored
+            .into_iter()
+            .filter_map(|record| {
+                let symbol = Symbol::parse(&record.symbol).ok()?;
+                let event = StatusEvent {
+                    symbol: record.symbol,
+                    status: record.status,
+                    status_reason: record.status_reason,
+                    at: record.updated_at.and_utc(),
+                };
+                Some((symbol, event))
+            })
+            .collect())
+    }
 }

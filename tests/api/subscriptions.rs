@@ -173,3 +173,167 @@ async fn the_websocket_refuses_queries_and_mutations() {
         assert!(answer["payload"]["data"].is_null(), "{answer}");
     }
 }
+
+async fn connect(
+    app: &TestApp,
+    origin: Option<&str>,
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+    let url = format!("{}/graphql/ws", app.address.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().expect("ws request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert("origin", HeaderValue::from_str(origin).expect("origin"));
+    }
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(socket, _)| socket)
+}
+
+fn refused_with(result: Result<Socket, tokio_tungstenite::tungstenite::Error>) -> u16 {
+    match result {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("refused without a status: {other}"),
+        Ok(_) => panic!("the upgrade was accepted"),
+    }
+}
+
+/// True when the server closes the socket within `within`.
+async fn closed_within(socket: &mut Socket, within: Duration) -> bool {
+    let closing = async {
+        loop {
+            match socket.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    };
+    tokio::time::timeout(within, closing).await.is_ok()
+}
+
+#[tokio::test]
+async fn subscriptions_beyond_a_sockets_quota_are_refused_and_cost_one_query_together() {
+    let app = TestApp::builder()
+        .with_settings(|s| s.http.websocket.max_subscriptions_per_connection = 20)
+        .spawn()
+        .await;
+    app.seed_company(
+        "AAPL",
+        &crate::helpers::synthetic(2023..=2023, &[finstage::domain::FiscalPeriod::Fy]),
+    )
+    .await;
+    let mut socket = connect(&app, None).await.expect("connect");
+    send(&mut socket, json!({ "type": "connection_init" })).await;
+    assert_eq!(
+        receive(&mut socket, Duration::from_secs(5))
+            .await
+            .expect("ack")["type"],
+        "connection_ack"
+    );
+
+    let before = app.db.queries_executed();
+    for id in 1..=2_000 {
+        send(
+            &mut socket,
+            json!({ "id": id.to_string(), "type": "subscribe", "payload": {
+                "query": STATUS_SUBSCRIPTION, "variables": { "s": "AAPL" } } }),
+        )
+        .await;
+    }
+    // Honest clients meanwhile.
+    let honest = futures_util::future::join_all(
+        (0..20).map(|_| app.post_graphql(r#"{ company(symbol: "AAPL") { status } }"#, json!({}))),
+    )
+    .await;
+
+    let (mut served, mut refused) = (0, 0);
+    while served + refused < 2_000 {
+        let message = receive(&mut socket, Duration::from_secs(10))
+            .await
+            .expect("an answer to every subscribe");
+        match message["type"].as_str() {
+            Some("next") if message["payload"]["errors"].is_null() => served += 1,
+            Some("next") => {
+                assert_eq!(
+                    message["payload"]["errors"][0]["extensions"]["code"], "TOO_MANY_SUBSCRIPTIONS",
+                    "{message}"
+                );
+                refused += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!((served, refused), (20, 1_980));
+    let reads = app.db.queries_executed() - before;
+    assert!(
+        reads <= 10,
+        "{reads} SQL statements for 20 subscriptions and 20 queries"
+    );
+    for (status, body) in honest {
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["data"]["company"]["status"], "READY", "{body}");
+    }
+}
+
+#[tokio::test]
+async fn sockets_are_limited_per_client_by_origin_and_in_time() {
+    let app = TestApp::builder()
+        .cors(&["https://dash.example"])
+        .with_settings(|s| {
+            s.http.websocket.max_connections_per_client = 2;
+            s.http.websocket.connection_init_timeout_secs = 1;
+            s.http.websocket.idle_timeout_secs = 2;
+        })
+        .spawn()
+        .await;
+
+    assert_eq!(
+        refused_with(connect(&app, Some("https://evil.example")).await),
+        403
+    );
+
+    let mut silent = connect(&app, Some("https://dash.example"))
+        .await
+        .expect("allowed origin");
+    let mut idle = connect(&app, None).await.expect("no origin: not a browser");
+    let opened = std::time::Instant::now();
+    send(&mut idle, json!({ "type": "connection_init" })).await;
+    let ack = receive(&mut idle, Duration::from_secs(5))
+        .await
+        .expect("ack");
+    assert_eq!(ack["type"], "connection_ack");
+    assert_eq!(
+        refused_with(connect(&app, None).await),
+        429,
+        "a third socket from one client"
+    );
+
+    assert!(
+        closed_within(&mut silent, Duration::from_secs(3)).await,
+        "no connection_init within the timeout"
+    );
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(5)).await,
+        "idle without a subscription"
+    );
+    let idle_for = opened.elapsed();
+    assert!(
+        idle_for >= Duration::from_millis(1_900),
+        "closed after {idle_for:?}, before the idle timeout"
+    );
+    // Closed sockets give their places back.
+    let mut again = connect(&app, None).await.expect("a place is free again");
+    send(
+        &mut again,
+        json!({ "type": "connection_init", "payload": "x".repeat(100 * 1024) }),
+    )
+    .await;
+    assert!(
+        closed_within(&mut again, Duration::from_secs(3)).await,
+        "a message over 64 KiB closes the socket"
+    );
+}
