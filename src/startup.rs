@@ -50,6 +50,7 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     header_read_timeout: Duration,
+    limiter: Arc<RegistrationLimiter>,
     db: Db,
     transport: Transport,
 }
@@ -57,13 +58,16 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: &ServeSettings) -> Result<Self, StartupError> {
         let db = Db::new(&settings.database)?;
-        let limiter = RegistrationLimiter::per_minute(settings.api.registrations_per_minute);
+        let limiter = Arc::new(RegistrationLimiter::per_minute(
+            settings.api.registrations_per_minute,
+        ));
         let feed = StatusFeed::default();
         let cache = Arc::new(ReadCache::new(&settings.cache));
         let state = AppState {
             db: db.clone(),
             cache: cache.clone(),
-            schema: build_schema(db.clone(), limiter, feed.clone()),
+            schema: build_schema(db.clone(), limiter.clone(), feed.clone()),
+            limiter: limiter.clone(),
             // An empty ADMIN_TOKEN (as in a copied .env.example) disables admin operations
             // rather than accepting an empty bearer token.
             admin_token: settings
@@ -99,6 +103,7 @@ impl Application {
             listener,
             router: router(state, &settings.http),
             header_read_timeout: Duration::from_secs(settings.http.header_read_timeout_secs),
+            limiter,
             db,
             transport,
         })
@@ -119,6 +124,7 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) {
         tracing::info!(addr = ?self.listener.local_addr().ok(), "serving GraphQL at /graphql");
         let mut background = JoinSet::new();
+        background.spawn(prune_registration_limits(self.limiter, shutdown.clone()));
         match self.transport {
             Transport::Kafka(relay, results) => {
                 background.spawn(relay.run(shutdown.clone()));
@@ -147,5 +153,16 @@ impl Application {
             while background.join_next().await.is_some() {}
         })
         .await;
+    }
+}
+
+/// Every minute, forgets the clients whose registration allowance has refilled.
+async fn prune_registration_limits(limiter: Arc<RegistrationLimiter>, shutdown: CancellationToken) {
+    let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = every_minute.tick() => limiter.prune(),
+            () = shutdown.cancelled() => return,
+        }
     }
 }

@@ -35,6 +35,9 @@ pub enum CompanyStatus {
     Failed,
     /// The symbol is not a listed company known to the securities master or the provider.
     NotFound,
+    /// Not stored and not registered: this client asked for more new companies than its
+    /// per-minute limit allows; ask again in a minute. An answer only, never stored.
+    RateLimited,
 }
 
 impl CompanyStatus {

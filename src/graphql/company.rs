@@ -7,19 +7,24 @@ use async_graphql::{ContainerType, Context, Object, OutputType, ResultExt, Simpl
 use chrono::{DateTime, Utc};
 
 use super::ApiError;
-use super::loaders::{CompanyLoader, StatementLoader};
+use super::loaders::{CompanyLoader, Registered, Registrar, StatementLoader};
 use super::metrics::Metrics;
 use super::registration::{Registration, load_registration};
-use super::request::{RegistrationLimiter, record_company};
+use super::request::record_company;
 use crate::analytics::series::{Periodic, QuarterRef, SeriesRow, series};
 use crate::cache::CachedKind;
-use crate::db::Db;
 use crate::db::companies::CompanyRecord;
 use crate::domain::{
     BalanceSheetItems, CashFlowItems, CompanyStatus, FiscalPeriod, IncomeStatementItems,
     PeriodKind, Statement, StatementFilter, StatementPeriod, Symbol,
 };
-use crate::registration;
+
+const RATE_LIMITED_REASON: &str =
+    "too many new registrations from this client; ask again in a minute";
+
+/// What looking one company up costs towards `MAX_COMPLEXITY` beyond its fields: lookups are
+/// batched, but each may register a company.
+pub const LOOKUP_COST: usize = 10;
 
 /// Most symbols one `companies` query may ask for.
 pub const MAX_SYMBOLS: usize = 100;
@@ -32,7 +37,9 @@ pub struct CompanyQuery;
 #[Object]
 impl CompanyQuery {
     /// A company by ticker symbol (case-insensitive). A company not in the database yet
-    /// answers at once with status `PENDING`.
+    /// answers at once with status `PENDING` (or `RATE_LIMITED`, past the client's limit of
+    /// new registrations).
+    #[graphql(complexity = "LOOKUP_COST + child_complexity")]
     async fn company(&self, ctx: &Context<'_>, symbol: String) -> async_graphql::Result<Company> {
         let symbol = Symbol::parse(&symbol).map_err(ApiError::from).extend()?;
         let record = ctx
@@ -51,8 +58,10 @@ impl CompanyQuery {
         Ok(company)
     }
 
-    /// Several companies in one request, in the order asked (at most 100 symbols).
-    #[graphql(complexity = "symbols.len() * child_complexity")]
+    /// Several companies in one request, in the order asked (at most 100 symbols). Companies
+    /// not stored are registered together; those beyond the client's limit of new
+    /// registrations answer `RATE_LIMITED`, and the rest of the answer stands.
+    #[graphql(complexity = "symbols.len() * (LOOKUP_COST + child_complexity)")]
     async fn companies(
         &self,
         ctx: &Context<'_>,
@@ -117,6 +126,13 @@ async fn prefetch<S: CachedKind>(
     if company_ids.is_empty() || !ctx.look_ahead().field(field).exists() {
         return Ok(());
     }
+    prefetch_kind::<S>(ctx, company_ids).await
+}
+
+async fn prefetch_kind<S: CachedKind>(
+    ctx: &Context<'_>,
+    company_ids: &[i64],
+) -> async_graphql::Result<()> {
     ctx.data::<DataLoader<StatementLoader<S>, HashMapCache>>()?
         .load_many(company_ids.iter().copied())
         .await
@@ -124,8 +140,8 @@ async fn prefetch<S: CachedKind>(
     Ok(())
 }
 
-/// Registers symbols the database lacks (within the caller's rate limit) and returns them as
-/// companies: `PENDING` with an open registration, or `NOT_FOUND` when not listed.
+/// Registers the symbols the database lacks through the request's `Registrar` (one
+/// transaction for the whole request) and returns them as companies.
 async fn register_missing(
     ctx: &Context<'_>,
     symbols: Vec<Symbol>,
@@ -133,20 +149,25 @@ async fn register_missing(
     if symbols.is_empty() {
         return Ok(HashMap::new());
     }
-    RegistrationLimiter::admit(ctx, symbols.len()).extend()?;
-    let registered = registration::register(ctx.data::<Db>()?, &symbols)
+    let outcomes = ctx
+        .data::<DataLoader<Registrar>>()?
+        .load_many(symbols)
         .await
-        .map_err(ApiError::from)
         .extend()?;
-    let mut companies: HashMap<Symbol, Company> = registered
-        .companies
+    Ok(outcomes
         .into_iter()
-        .map(|(symbol, record)| (symbol.clone(), Company::stored(symbol, record)))
-        .collect();
-    for symbol in registered.unknown {
-        companies.insert(symbol.clone(), Company::Unlisted(symbol));
-    }
-    Ok(companies)
+        .map(|(symbol, outcome)| {
+            let company = match outcome {
+                Registered::Stored(record) => Company::Stored {
+                    symbol: symbol.clone(),
+                    record,
+                },
+                Registered::Unlisted => Company::Unlisted(symbol.clone()),
+                Registered::RateLimited => Company::RateLimited(symbol.clone()),
+            };
+            (symbol, company)
+        })
+        .collect())
 }
 
 /// A listed company and its financial statements, in one of the states a query finds it.
@@ -161,6 +182,8 @@ pub enum Company {
     Pending(Symbol),
     /// A loaded securities master does not list the symbol: nothing was queued.
     Unlisted(Symbol),
+    /// Not stored, and the caller may register no more companies this minute.
+    RateLimited(Symbol),
 }
 
 impl Company {
@@ -173,14 +196,17 @@ impl Company {
 
     fn symbol_ref(&self) -> &Symbol {
         match self {
-            Self::Stored { symbol, .. } | Self::Pending(symbol) | Self::Unlisted(symbol) => symbol,
+            Self::Stored { symbol, .. }
+            | Self::Pending(symbol)
+            | Self::Unlisted(symbol)
+            | Self::RateLimited(symbol) => symbol,
         }
     }
 
     fn record(&self) -> Option<&CompanyRecord> {
         match self {
             Self::Stored { record, .. } => Some(record.as_ref()),
-            Self::Pending(_) | Self::Unlisted(_) => None,
+            Self::Pending(_) | Self::Unlisted(_) | Self::RateLimited(_) => None,
         }
     }
 
@@ -225,19 +251,23 @@ impl Company {
             Self::Stored { record, .. } => record.status,
             Self::Pending(_) => CompanyStatus::Pending,
             Self::Unlisted(_) => CompanyStatus::NotFound,
+            Self::RateLimited(_) => CompanyStatus::RateLimited,
         }
     }
 
-    /// Why the company is `FAILED` or `NOT_FOUND`.
+    /// Why the company is `FAILED`, `NOT_FOUND` or `RATE_LIMITED`.
     async fn status_reason(&self) -> Option<&str> {
-        self.record()?.status_reason.as_deref()
+        match self {
+            Self::RateLimited(_) => Some(RATE_LIMITED_REASON),
+            _ => self.record()?.status_reason.as_deref(),
+        }
     }
 
     /// The newest request to ingest this company, if any was made through the API.
     async fn registration(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Registration>> {
         match self {
             Self::Stored { symbol, .. } => load_registration(ctx, symbol).await,
-            Self::Pending(_) | Self::Unlisted(_) => Ok(None),
+            Self::Pending(_) | Self::Unlisted(_) | Self::RateLimited(_) => Ok(None),
         }
     }
 
@@ -324,6 +354,16 @@ impl Company {
             fiscal_year_to,
             last: last.unsigned_abs() as usize,
         };
+        if ctx.look_ahead().field("metrics").exists() {
+            // Metrics read the same period of the other kinds: load all three in this
+            // batch, beside the request's own fields, rather than in a second round.
+            let id = [record.id];
+            futures_util::try_join!(
+                prefetch_kind::<IncomeStatementItems>(ctx, &id),
+                prefetch_kind::<BalanceSheetItems>(ctx, &id),
+                prefetch_kind::<CashFlowItems>(ctx, &id),
+            )?;
+        }
         let statements = ctx
             .data::<DataLoader<StatementLoader<S>, HashMapCache>>()?
             .load_one(record.id)

@@ -9,6 +9,12 @@ use crate::db::{Db, listings};
 pub const MAX_SEARCH_RESULTS: i32 = 100;
 /// Longest search text accepted.
 pub const MAX_SEARCH_LEN: usize = 100;
+/// Most searches one request may hold, aliases and fragments included: each is a scan of
+/// the securities master.
+pub const MAX_SEARCHES: usize = 8;
+/// What one search costs towards `MAX_COMPLEXITY` beyond its results, so that
+/// `MAX_SEARCHES + 1` of them exceed it.
+pub const SEARCH_COST: usize = crate::graphql::MAX_COMPLEXITY / (MAX_SEARCHES + 1) + 1;
 
 #[derive(Default)]
 pub struct ListingQuery;
@@ -17,7 +23,9 @@ pub struct ListingQuery;
 impl ListingQuery {
     /// Listed companies whose symbol starts with, or whose name contains, `query`
     /// (case-insensitive): exact symbol match first, then symbol prefixes, then names.
-    #[graphql(complexity = "(first.clamp(0, MAX_SEARCH_RESULTS) as usize) * child_complexity")]
+    #[graphql(
+        complexity = "SEARCH_COST + (first.clamp(0, MAX_SEARCH_RESULTS) as usize) * child_complexity"
+    )]
     async fn search_companies(
         &self,
         ctx: &Context<'_>,

@@ -3,7 +3,8 @@
 //! every company's statements in one batch and the per-company fields then filter in memory:
 //! at most one SQL query per statement kind per request, whatever the number of companies and
 //! however the fields' arguments differ. Both loaders read through the process-wide
-//! `ReadCache` and go to MySQL only for what it lacks.
+//! `ReadCache` and go to MySQL only for what it lacks. `Registrar` registers every symbol the
+//! request asks for that is not stored in one transaction, however many fields ask.
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -12,19 +13,32 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use super::ApiError;
+use super::request::{Caller, RegistrationLimiter};
 use crate::cache::{CachedKind, CompanyStatements, ReadCache};
 use crate::db::Db;
 use crate::db::companies::{self, CompanyRecord};
 use crate::db::registrations::{self, RegistrationRecord};
 use crate::domain::{BalanceSheetItems, CashFlowItems, IncomeStatementItems, Statement, Symbol};
+use crate::registration;
 
-/// Adds this request's loaders to a GraphQL request.
+/// Adds this request's loaders, and its caller, to a GraphQL request.
 pub fn with_loaders(
     request: async_graphql::Request,
     db: &Db,
     cache: &Arc<ReadCache>,
+    limiter: &Arc<RegistrationLimiter>,
+    caller: Caller,
 ) -> async_graphql::Request {
     request
+        .data(DataLoader::new(
+            Registrar {
+                db: db.clone(),
+                limiter: limiter.clone(),
+                caller: caller.clone(),
+            },
+            tokio::spawn,
+        ))
+        .data(caller)
         .data(DataLoader::new(
             CompanyLoader {
                 db: db.clone(),
@@ -138,6 +152,53 @@ impl<S: CachedKind> Loader<i64> for StatementLoader<S> {
             found.insert(id, statements);
         }
         Ok(found)
+    }
+}
+
+/// Registers the symbols a request asks for that are not stored, as many as the caller's
+/// rate limit admits, in one transaction.
+pub struct Registrar {
+    db: Db,
+    limiter: Arc<RegistrationLimiter>,
+    caller: Caller,
+}
+
+/// What registering a symbol that was not stored came to.
+#[derive(Debug, Clone)]
+pub enum Registered {
+    /// Stored now (`PENDING` with an open request), or by a request that just beat this one.
+    Stored(Box<CompanyRecord>),
+    /// A loaded securities master does not list the symbol: nothing was queued.
+    Unlisted,
+    /// Beyond the caller's per-minute limit: nothing was queued.
+    RateLimited,
+}
+
+impl Loader<Symbol> for Registrar {
+    type Value = Registered;
+    type Error = ApiError;
+
+    #[tracing::instrument(name = "register_missing", skip_all, fields(count = symbols.len()))]
+    async fn load(&self, symbols: &[Symbol]) -> Result<HashMap<Symbol, Registered>, ApiError> {
+        let mut symbols = symbols.to_vec();
+        // Which symbols get the allowance must not depend on the order fields resolve in.
+        symbols.sort();
+        let admitted = self.limiter.admit_up_to(&self.caller, symbols.len());
+        let (now, later) = symbols.split_at(admitted);
+        let mut outcomes: HashMap<Symbol, Registered> = later
+            .iter()
+            .map(|symbol| (symbol.clone(), Registered::RateLimited))
+            .collect();
+        if !now.is_empty() {
+            let registered = registration::register(&self.db, now).await?;
+            for (symbol, record) in registered.companies {
+                outcomes.insert(symbol, Registered::Stored(Box::new(record)));
+            }
+            for symbol in registered.unknown {
+                outcomes.insert(symbol, Registered::Unlisted);
+            }
+        }
+        Ok(outcomes)
     }
 }
 

@@ -11,6 +11,8 @@ mod registration;
 mod request;
 mod subscription;
 
+use std::sync::Arc;
+
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
 pub use error::ApiError;
@@ -27,6 +29,8 @@ pub const MAX_DEPTH: usize = 12;
 /// Ceiling on estimated work (fields × list sizes): room for 100 companies × 3 statement
 /// kinds × 5 years of every line item (about 36,000), not for 100 companies × 200 quarters.
 pub const MAX_COMPLEXITY: usize = 50_000;
+/// Most directives on one field (GHSA-5gc2-7c65-8fq8: many directives are costly to check).
+pub const MAX_DIRECTIVES: usize = 5;
 
 #[derive(MergedObject, Default)]
 pub struct Query(company::CompanyQuery, listing::ListingQuery);
@@ -39,7 +43,7 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 /// The schema with everything resolvers need as schema data: the database pool, the
 /// registration rate limiter, the status feed and its stored-status loader. The caller (`Caller`) is request data, set
 /// by the HTTP layer.
-pub fn build_schema(db: Db, limiter: RegistrationLimiter, feed: StatusFeed) -> AppSchema {
+pub fn build_schema(db: Db, limiter: Arc<RegistrationLimiter>, feed: StatusFeed) -> AppSchema {
     builder()
         .data(subscription::stored_status_loader(db.clone()))
         .data(db)
@@ -59,4 +63,5 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
         .extension(request::CachePolicy)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
+        .limit_directives(MAX_DIRECTIVES)
 }

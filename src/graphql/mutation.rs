@@ -26,7 +26,7 @@ impl RegistrationMutation {
         symbol: String,
     ) -> async_graphql::Result<Company> {
         let symbol = Symbol::parse(&symbol).map_err(ApiError::from).extend()?;
-        RegistrationLimiter::admit(ctx, 1).extend()?;
+        RegistrationLimiter::admit(ctx).extend()?;
         let record = registration::ensure_ingested(ctx.data::<Db>()?, &symbol).await;
         stored(symbol, record, "is not a listed company")
     }

@@ -32,21 +32,32 @@ impl RegistrationLimiter {
         Self(RateLimiter::keyed(Quota::per_minute(limit)))
     }
 
-    /// Takes `count` registrations from the caller's allowance, or fails with `RATE_LIMITED`.
-    pub fn admit(ctx: &Context<'_>, count: usize) -> Result<(), ApiError> {
-        let Some(count) = u32::try_from(count).ok().and_then(NonZeroU32::new) else {
-            return Ok(());
-        };
+    /// Takes one registration from the caller's allowance, or fails with `RATE_LIMITED`.
+    pub fn admit(ctx: &Context<'_>) -> Result<(), ApiError> {
         // Both are always set by the HTTP layer; without them nobody could be limited, so
         // refuse rather than admit everyone.
-        let (Ok(limiter), Ok(caller)) = (ctx.data::<Self>(), ctx.data::<Caller>()) else {
+        let (Ok(limiter), Ok(caller)) = (ctx.data::<Arc<Self>>(), ctx.data::<Caller>()) else {
             tracing::error!("registration attempted without a caller or limiter");
             return Err(ApiError::Internal);
         };
-        match limiter.0.check_key_n(&caller.client_ip, count) {
-            Ok(Ok(())) => Ok(()),
+        match limiter.admit_up_to(caller, 1) {
+            1 => Ok(()),
             _ => Err(ApiError::RateLimited),
         }
+    }
+
+    /// Takes up to `count` registrations from the caller's allowance; returns how many.
+    pub fn admit_up_to(&self, caller: &Caller, count: usize) -> usize {
+        (0..count)
+            .take_while(|_| self.0.check_key(&caller.client_ip).is_ok())
+            .count()
+    }
+
+    /// Forgets clients whose allowance is full again, so the limiter's memory follows the
+    /// clients of the last minute, not every address ever seen.
+    pub fn prune(&self) {
+        self.0.retain_recent();
+        self.0.shrink_to_fit();
     }
 }
 
@@ -146,7 +157,9 @@ mod tests {
     use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Object, Schema};
     use secrecy::SecretString;
 
-    use super::CachePolicy;
+    use std::num::NonZeroU32;
+
+    use super::{CachePolicy, Caller, RegistrationLimiter};
     use crate::cache::{ReadCache, ResponseDependencies};
     use crate::config::{CacheSettings, DatabaseSettings};
     use crate::db::Db;
@@ -191,8 +204,19 @@ mod tests {
             ttl_secs: 60,
         }));
         let dependencies = Arc::new(ResponseDependencies::default());
-        let request = with_loaders(async_graphql::Request::new(query), &db, &cache)
-            .data(dependencies.clone());
+        let limiter = Arc::new(RegistrationLimiter::per_minute(NonZeroU32::MIN));
+        let caller = Caller {
+            client_ip: "127.0.0.1".into(),
+            admin: false,
+        };
+        let request = with_loaders(
+            async_graphql::Request::new(query),
+            &db,
+            &cache,
+            &limiter,
+            caller,
+        )
+        .data(dependencies.clone());
         let response = schema.execute(request).await;
         assert!(response.is_ok(), "{:?}", response.errors);
         dependencies.cacheable_companies()

@@ -141,8 +141,7 @@ async fn execute(
     let request = request.into_inner();
     let computed_in = state.cache.generation();
     let dependencies = Arc::new(ResponseDependencies::default());
-    let request = with_loaders(request, &state.db, &state.cache)
-        .data(caller)
+    let request = with_loaders(request, &state.db, &state.cache, &state.limiter, caller)
         .data(dependencies.clone());
     let Ok(response) =
         tokio::time::timeout(state.request_timeout, state.schema.execute(request)).await

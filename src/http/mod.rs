@@ -27,7 +27,7 @@ use secrecy::SecretString;
 use crate::cache::ReadCache;
 use crate::config::HttpSettings;
 use crate::db::Db;
-use crate::graphql::AppSchema;
+use crate::graphql::{AppSchema, RegistrationLimiter};
 
 /// Largest request body accepted; a 100-symbol query is about 3 KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -41,6 +41,7 @@ pub struct AppState {
     /// Origins allowed to call from a browser, also checked on websocket upgrades.
     pub cors_allowed_origins: Vec<String>,
     pub sockets: Arc<SocketSlots>,
+    pub limiter: Arc<RegistrationLimiter>,
     pub cache: Arc<ReadCache>,
     pub schema: AppSchema,
     pub admin_token: Option<SecretString>,

@@ -90,3 +90,85 @@ async fn oversized_bodies_are_rejected_with_413() {
 
     assert_eq!(status, 413);
 }
+
+/// A document of `count` copies of `field(i)`, as large as a 64 KiB body allows.
+fn aliases(field: impl Fn(usize) -> String, limit_bytes: usize) -> String {
+    let mut document = String::from("{");
+    for i in 0.. {
+        let next = field(i);
+        if document.len() + next.len() + 1 > limit_bytes {
+            break;
+        }
+        document.push_str(&next);
+    }
+    document.push('}');
+    document
+}
+
+/// About 60 KiB of document: the body limit is 64 KiB, JSON included.
+const BOMB_BYTES: usize = 60 * 1024;
+
+#[tokio::test]
+async fn search_alias_bombs_cost_no_sql_and_eight_searches_are_allowed() {
+    let app = spawn_app().await;
+    app.seed_listings(&[("AAPL", "Apple Inc."), ("AMZN", "Amazon.com, Inc.")])
+        .await;
+    let bomb = aliases(
+        |i| format!(" a{i}: searchCompanies(query: \"a\") {{ symbol }}"),
+        BOMB_BYTES,
+    );
+    let fragments = "query { ...S ...S } fragment S on Query { \
+        a: searchCompanies(query: \"a\") { symbol } b: searchCompanies(query: \"b\") { symbol } \
+        c: searchCompanies(query: \"c\") { symbol } d: searchCompanies(query: \"d\") { symbol } \
+        e: searchCompanies(query: \"e\") { symbol } }";
+    let before = app.db.queries_executed();
+
+    for document in [bomb.as_str(), fragments] {
+        let body = app.graphql(document, json!({})).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+            "{body}"
+        );
+    }
+    assert_eq!(app.db.queries_executed(), before, "refused before any SQL");
+
+    let eight = aliases(
+        |i| format!(" a{i}: searchCompanies(query: \"a\") {{ symbol }}"),
+        8 * 45,
+    );
+    let body = app.graphql(&eight, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(body["data"]["a7"][0]["symbol"], "AAPL");
+}
+
+#[tokio::test]
+async fn company_alias_bombs_with_unknown_symbols_register_in_one_transaction() {
+    let app = crate::helpers::TestApp::builder()
+        .registrations_per_minute(60)
+        .spawn()
+        .await;
+    let bomb = aliases(
+        |i| format!(" a{i}: company(symbol: \"X{i}\") {{ status }}"),
+        BOMB_BYTES,
+    );
+    let fields = bomb.matches("company(").count();
+    assert!(fields > 1_000, "{fields} aliases");
+    let before = app.db.queries_executed();
+
+    let body = app.graphql(&bomb, json!({})).await;
+
+    let statements = app.db.queries_executed() - before;
+    assert!(body.get("errors").is_none(), "{body}");
+    let data = body["data"].as_object().expect("data");
+    let pending = data.values().filter(|c| c["status"] == "PENDING").count();
+    let limited = data
+        .values()
+        .filter(|c| c["status"] == "RATE_LIMITED")
+        .count();
+    assert_eq!((pending, limited), (60, fields - 60));
+    println!("{fields} company aliases, 60 registered: {statements} SQL statements");
+    assert!(
+        statements <= 20,
+        "{statements} SQL statements for one request"
+    );
+}

@@ -168,7 +168,12 @@ async fn new_registrations_beyond_the_per_client_limit_are_rate_limited() {
     assert!(first.get("errors").is_none(), "{first}");
     let second = app.graphql(query, json!({ "s": batch(100, 100) })).await;
 
-    assert_eq!(error_code(&second), "RATE_LIMITED", "{second}");
+    assert!(second.get("errors").is_none(), "{second}");
+    let statuses = second["data"]["companies"].as_array().expect("companies");
+    assert!(
+        statuses.iter().all(|c| c["status"] == "RATE_LIMITED"),
+        "{second}"
+    );
     assert!(
         app.requests_for("N0100").await.is_empty(),
         "nothing queued when limited"
@@ -259,4 +264,65 @@ async fn request_registration_requeues_a_failed_company() {
         .await;
     assert_eq!(ready["data"]["requestRegistration"]["status"], "READY");
     assert!(app.requests_for("MSFT").await.is_empty());
+}
+
+/// At the default limit (60 a minute), a request with more new symbols than that still
+/// answers: READY companies with their data, the first 60 new ones PENDING, the rest
+/// RATE_LIMITED. (It used to fail whole, READY companies included.)
+#[tokio::test]
+async fn more_new_symbols_than_the_limit_never_hide_ready_companies() {
+    let app = TestApp::builder()
+        .registrations_per_minute(60)
+        .spawn()
+        .await;
+    // 39 + 61: the most symbols one request may name.
+    let ready: Vec<String> = (0..39).map(|i| format!("R{i:03}")).collect();
+    for symbol in &ready {
+        app.seed_company(
+            symbol,
+            &crate::helpers::synthetic(2023..=2023, &[finstage::domain::FiscalPeriod::Fy]),
+        )
+        .await;
+    }
+    let new: Vec<String> = (0..61).map(|i| format!("N{i:03}")).collect();
+    let symbols: Vec<&String> = ready.iter().chain(&new).collect();
+
+    let body = app
+        .graphql(
+            "query ($s: [String!]!) { companies(symbols: $s) { symbol status statusReason incomeStatements { revenue } } }",
+            json!({ "s": symbols }),
+        )
+        .await;
+
+    assert!(body.get("errors").is_none(), "{body}");
+    let companies = body["data"]["companies"].as_array().expect("companies");
+    assert_eq!(companies.len(), 100);
+    for company in &companies[..39] {
+        assert_eq!(company["status"], "READY", "{company}");
+        assert_eq!(company["incomeStatements"][0]["revenue"], "2023000000.25");
+    }
+    let count = |status: &str| {
+        companies[39..]
+            .iter()
+            .filter(|c| c["status"] == status)
+            .count()
+    };
+    assert_eq!((count("PENDING"), count("RATE_LIMITED")), (60, 1));
+    let limited = companies[39..]
+        .iter()
+        .find(|c| c["status"] == "RATE_LIMITED")
+        .expect("one limited");
+    assert_eq!(
+        limited["symbol"], "N060",
+        "the allowance goes to symbols in order"
+    );
+    assert!(
+        limited["statusReason"]
+            .as_str()
+            .is_some_and(|r| r.contains("minute"))
+    );
+    assert!(
+        app.requests_for("N060").await.is_empty(),
+        "nothing queued beyond the limit"
+    );
 }
