@@ -31,6 +31,7 @@ fn settings(brokers: String) -> Result<ServeSettings, Error> {
         http: HttpSettings {
             listen_addr: "127.0.0.1:0".parse()?,
             cors_allowed_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
             request_timeout_secs: 15,
             header_read_timeout_secs: 10,
             websocket: WebSocketSettings {

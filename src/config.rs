@@ -2,12 +2,13 @@
 //! A bad value stops the process at start with clap's message naming the variable; secrets
 //! are `SecretString`s, so `Debug` and logs show them redacted.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+use ipnet::IpNet;
 use secrecy::SecretString;
 
 #[derive(Debug, Clone, Args)]
@@ -51,6 +52,11 @@ pub struct HttpSettings {
         default_value = ""
     )]
     pub cors_allowed_origins: Vec<String>,
+
+    /// Proxies (addresses or CIDR ranges, comma-separated) whose `X-Forwarded-For` names the
+    /// client, for per-client limits. Empty (the default): the TCP peer is the client.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
+    pub trusted_proxies: Vec<IpNet>,
 
     /// Seconds a GraphQL request may take before it is answered `TIMEOUT` (HTTP 504).
     #[arg(long, env = "HTTP_REQUEST_TIMEOUT_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
@@ -300,6 +306,14 @@ pub struct TelemetrySettings {
     /// Log output format. Verbosity is set with RUST_LOG (default `info`).
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,
+}
+
+/// A CIDR range (`10.0.0.0/8`) or a single address (`10.1.2.3`).
+fn parse_network(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{text:?} is neither an IP address nor a CIDR range"))
 }
 
 fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {

@@ -68,6 +68,7 @@ impl Application {
             cache: cache.clone(),
             schema: build_schema(db.clone(), limiter.clone(), feed.clone()),
             limiter: limiter.clone(),
+            trusted_proxies: settings.http.trusted_proxies.clone().into(),
             // An empty ADMIN_TOKEN (as in a copied .env.example) disables admin operations
             // rather than accepting an empty bearer token.
             admin_token: settings

@@ -210,9 +210,23 @@ fn caller(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Caller {
     }
 }
 
-/// The client's IP address, for per-client limits: the TCP peer's.
-pub(super) fn client_ip(_state: &AppState, peer: SocketAddr, _headers: &HeaderMap) -> IpAddr {
-    peer.ip()
+/// The client's IP address, for per-client limits: the TCP peer's, unless the peer is a
+/// trusted proxy; then the `X-Forwarded-For` hop nearest to us that is not one (each proxy
+/// appends the address it got the request from, so only the trusted tail can be believed).
+pub(super) fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    let trusted = |ip: &IpAddr| state.trusted_proxies.iter().any(|net| net.contains(ip));
+    if !trusted(&peer.ip()) {
+        return peer.ip();
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .rev()
+        .map_while(|hop| hop.trim().parse::<IpAddr>().ok())
+        .find(|ip| !trusted(ip))
+        .unwrap_or(peer.ip())
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

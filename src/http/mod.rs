@@ -42,6 +42,8 @@ pub struct AppState {
     pub cors_allowed_origins: Vec<String>,
     pub sockets: Arc<SocketSlots>,
     pub limiter: Arc<RegistrationLimiter>,
+    /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
     pub cache: Arc<ReadCache>,
     pub schema: AppSchema,
     pub admin_token: Option<SecretString>,

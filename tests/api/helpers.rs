@@ -87,6 +87,7 @@ pub fn test_serve_settings(database_url: &str) -> ServeSettings {
         http: HttpSettings {
             listen_addr: "127.0.0.1:0".parse().expect("valid address"),
             cors_allowed_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
             request_timeout_secs: 15,
             header_read_timeout_secs: 10,
             websocket: WebSocketSettings {

@@ -326,3 +326,57 @@ async fn more_new_symbols_than_the_limit_never_hide_ready_companies() {
         "nothing queued beyond the limit"
     );
 }
+
+/// POSTs `companies(symbols)` as if forwarded for `client`; returns each company's status.
+async fn statuses_forwarded_for(app: &TestApp, client: &str, symbols: &[&str]) -> Vec<String> {
+    let body: Value = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("x-forwarded-for", format!("{client}, 127.0.0.1"))
+        .json(
+            &json!({ "query": "query ($s: [String!]!) { companies(symbols: $s) { status } }",
+                       "variables": { "s": symbols } }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["data"]["companies"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|c| c["status"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
+    let proxied = TestApp::builder()
+        .registrations_per_minute(2)
+        .with_settings(|s| s.http.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()])
+        .spawn()
+        .await;
+    assert_eq!(
+        statuses_forwarded_for(&proxied, "203.0.113.7", &["A1", "A2", "A3"]).await,
+        ["PENDING", "PENDING", "RATE_LIMITED"]
+    );
+    assert_eq!(
+        statuses_forwarded_for(&proxied, "198.51.100.9", &["B1"]).await,
+        ["PENDING"],
+        "another client behind the proxy has its own allowance"
+    );
+
+    // Without trusted proxies the header is the client's word, and ignored.
+    let direct = TestApp::builder().registrations_per_minute(2).spawn().await;
+    assert_eq!(
+        statuses_forwarded_for(&direct, "203.0.113.7", &["C1", "C2"]).await,
+        ["PENDING", "PENDING"]
+    );
+    assert_eq!(
+        statuses_forwarded_for(&direct, "198.51.100.9", &["C3"]).await,
+        ["RATE_LIMITED"],
+        "a forged X-Forwarded-For buys no new allowance"
+    );
+}
