@@ -45,6 +45,8 @@ fn settings(brokers: String) -> Result<ServeSettings, Error> {
         api: ApiSettings {
             admin_token: None,
             registrations_per_minute: NonZeroU32::MAX,
+            introspection: true,
+            graphiql: true,
         },
         kafka: KafkaSettings {
             brokers,

@@ -117,6 +117,14 @@ pub struct ApiSettings {
     /// New registrations one client (IP address) may cause per minute.
     #[arg(long, env = "REGISTRATION_RATE_LIMIT", default_value = "60")]
     pub registrations_per_minute: NonZeroU32,
+
+    /// Answer introspection (`__schema`, `__type`), which GraphiQL and client generators use.
+    #[arg(long, env = "GRAPHQL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+
+    /// Serve GraphiQL to browsers at `GET /graphql`.
+    #[arg(long, env = "GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub graphiql: bool,
 }
 
 #[derive(Debug, Clone, Args)]

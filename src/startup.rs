@@ -66,7 +66,13 @@ impl Application {
         let state = AppState {
             db: db.clone(),
             cache: cache.clone(),
-            schema: build_schema(db.clone(), limiter.clone(), feed.clone()),
+            schema: build_schema(
+                db.clone(),
+                limiter.clone(),
+                feed.clone(),
+                settings.api.introspection,
+            ),
+            graphiql: settings.api.graphiql,
             limiter: limiter.clone(),
             trusted_proxies: settings.http.trusted_proxies.clone().into(),
             // An empty ADMIN_TOKEN (as in a copied .env.example) disables admin operations

@@ -41,10 +41,21 @@ pub struct Mutation(mutation::RegistrationMutation);
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema with everything resolvers need as schema data: the database pool, the
-/// registration rate limiter, the status feed and its stored-status loader. The caller (`Caller`) is request data, set
+/// registration rate limiter, the status feed and its stored-status loader; introspection
+/// on or off. The caller (`Caller`) is request data, set
 /// by the HTTP layer.
-pub fn build_schema(db: Db, limiter: Arc<RegistrationLimiter>, feed: StatusFeed) -> AppSchema {
-    builder()
+pub fn build_schema(
+    db: Db,
+    limiter: Arc<RegistrationLimiter>,
+    feed: StatusFeed,
+    introspection: bool,
+) -> AppSchema {
+    let builder = if introspection {
+        builder()
+    } else {
+        builder().disable_introspection()
+    };
+    builder
         .data(subscription::stored_status_loader(db.clone()))
         .data(db)
         .data(limiter)

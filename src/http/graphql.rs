@@ -62,7 +62,7 @@ pub async fn get(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
-    if request.uri().query().is_none() && accepts_html(request.headers()) {
+    if state.graphiql && request.uri().query().is_none() && accepts_html(request.headers()) {
         return Html(
             GraphiQLSource::build()
                 .endpoint("/graphql")

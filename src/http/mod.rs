@@ -14,10 +14,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::get;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -42,6 +43,8 @@ pub struct AppState {
     pub cors_allowed_origins: Vec<String>,
     pub sockets: Arc<SocketSlots>,
     pub limiter: Arc<RegistrationLimiter>,
+    /// Whether `GET /graphql` serves GraphiQL to browsers.
+    pub graphiql: bool,
     /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
     pub cache: Arc<ReadCache>,
@@ -51,12 +54,13 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(websocket::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
+        .route("/metrics", get(health::metrics));
+    with_security_headers(routes)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // A backstop for every route; GraphQL answers its own `TIMEOUT` a second earlier.
         .layer(TimeoutLayer::with_status_code(
@@ -66,6 +70,29 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .layer(cors(&settings.cors_allowed_origins))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// On every response that does not set its own: no MIME sniffing, no framing, no referrer,
+/// and a CSP that allows nothing (API answers are data, never a page).
+const SECURITY_HEADERS: [(header::HeaderName, &str); 4] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; frame-ancestors 'none'",
+    ),
+];
+
+fn with_security_headers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    SECURITY_HEADERS
+        .into_iter()
+        .fold(router, |router, (name, value)| {
+            router.layer(SetResponseHeaderLayer::if_not_present(
+                name,
+                HeaderValue::from_static(value),
+            ))
+        })
 }
 
 fn cors(allowed_origins: &[String]) -> CorsLayer {

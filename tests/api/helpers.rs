@@ -109,6 +109,8 @@ pub fn test_serve_settings(database_url: &str) -> ServeSettings {
         api: ApiSettings {
             admin_token: Some(SecretString::from(ADMIN_TOKEN)),
             registrations_per_minute: NonZeroU32::new(REGISTRATIONS_PER_MINUTE).expect("non-zero"),
+            introspection: true,
+            graphiql: true,
         },
     }
 }

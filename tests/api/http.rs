@@ -135,3 +135,91 @@ async fn posts_without_a_json_body_are_refused_with_415() {
         .expect("POST");
     assert_eq!(json.status(), 200);
 }
+
+#[tokio::test]
+async fn every_response_carries_security_headers() {
+    let app = spawn_app().await;
+    let (status, _) = app
+        .post_graphql("{ __typename }", serde_json::json!({}))
+        .await;
+    assert_eq!(status, 200);
+    for path in [
+        "/healthz",
+        "/graphql?query=%7B__typename%7D",
+        "/no-such-page",
+    ] {
+        let response = app.get(path).await;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            header("x-content-type-options").as_deref(),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(header("x-frame-options").as_deref(), Some("DENY"), "{path}");
+        assert_eq!(
+            header("referrer-policy").as_deref(),
+            Some("no-referrer"),
+            "{path}"
+        );
+        assert!(
+            header("content-security-policy")
+                .is_some_and(|csp| csp.contains("frame-ancestors 'none'")),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn introspection_and_graphiql_can_be_turned_off() {
+    let app = TestApp::builder()
+        .with_settings(|s| {
+            s.api.introspection = false;
+            s.api.graphiql = false;
+        })
+        .spawn()
+        .await;
+
+    let body = app
+        .graphql("{ __schema { types { name } } }", serde_json::json!({}))
+        .await;
+    assert!(
+        body["data"]["__schema"].is_null(),
+        "the schema is not shown: {body}"
+    );
+
+    let page = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("GET");
+    let content_type = page
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        !content_type.contains("text/html"),
+        "no GraphiQL page: {content_type}"
+    );
+    assert!(!page.text().await.expect("body").contains("graphiql"));
+
+    let body = app
+        .graphql(
+            "{ company(symbol: \"ibm\") { symbol } }",
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["company"]["symbol"], "IBM",
+        "queries still run"
+    );
+}
