@@ -4,8 +4,8 @@
   'use strict';
 
   var DEFAULT_QUERY = [
-    '# Finstage Market Data. Ctrl-Enter (Cmd-Enter) runs the query;',
-    '# the book icon at the top left opens the schema docs.',
+    '# Finstage Market Data. Ctrl-Enter (Cmd-Enter) runs it;',
+    '# the book icon (top left) opens the schema docs.',
     '{',
     '  company(symbol: "AAPL") {',
     '    symbol',

@@ -2,6 +2,7 @@
 //! graphql-ws (`/graphql/ws`), health probes, metrics, with request tracing, CORS and a body
 //! size limit around them.
 
+mod graphiql;
 mod graphql;
 mod health;
 mod serve;
@@ -57,6 +58,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     let routes = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(websocket::upgrade))
+        .route("/graphiql/{file}", get(graphiql::asset))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics));

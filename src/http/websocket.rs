@@ -121,23 +121,19 @@ pub async fn upgrade(
         })
 }
 
-/// A browser always sends `Origin`; it must be an allowed one (`*` allows any), or with no
-/// allowed origins configured, the server's own. Clients that are not browsers send none.
+/// A browser always sends `Origin`; it must be the server's own (GraphiQL's) or an allowed
+/// one (`*` allows any). Clients that are not browsers send none.
 fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
         return true;
     };
-    let allowed: Vec<&str> = allowed
-        .iter()
-        .map(|o| o.trim())
-        .filter(|o| !o.is_empty())
-        .collect();
-    if allowed.is_empty() {
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-        let origin_host = origin.split_once("://").map(|(_, host)| host);
-        return host.is_some() && origin_host == host;
-    }
-    allowed.iter().any(|o| *o == "*" || *o == origin)
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let same_origin = host.is_some() && origin.split_once("://").map(|(_, h)| h) == host;
+    same_origin
+        || allowed
+            .iter()
+            .map(|o| o.trim())
+            .any(|o| o == "*" || o == origin)
 }
 
 /// Ends the socket's input (which closes it) when `connection_init` does not come in time,

@@ -12,7 +12,33 @@ async fn browsers_get_graphiql_and_get_requests_run_queries() {
         .await
         .expect("GET");
     assert_eq!(page.status(), 200);
-    assert!(page.text().await.expect("body").contains("graphiql"));
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("CSP")
+        .to_owned();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    let html = page.text().await.expect("body");
+    assert!(html.contains("/graphiql/graphiql.min.js"), "{html}");
+    assert!(
+        !html.contains("http"),
+        "nothing loads from another origin: {html}"
+    );
+    assert!(!html.contains("<script>"), "no inline script: {html}");
+    for (asset, content_type) in [
+        ("/graphiql/graphiql.min.js", "text/javascript"),
+        ("/graphiql/react.production.min.js", "text/javascript"),
+        ("/graphiql/graphiql.min.css", "text/css"),
+    ] {
+        let response = app.get(asset).await;
+        assert_eq!(response.status(), 200, "{asset}");
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .is_ok_and(|t| t.starts_with(content_type)),
+            "{asset}"
+        );
+    }
+    assert_eq!(app.get("/graphiql/secrets.txt").await.status(), 404);
 
     let response = app
         .client
