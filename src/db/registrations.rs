@@ -55,6 +55,27 @@ pub async fn by_symbols(
         .await
 }
 
+/// The newest request of each of these symbols, read without the rest of their history.
+pub async fn newest_by_symbols(
+    conn: &mut AsyncMysqlConnection,
+    symbols: &[Symbol],
+) -> QueryResult<Vec<RegistrationRecord>> {
+    let latest = diesel::alias!(requests as latest);
+    let newest = latest
+        .filter(
+            latest
+                .field(requests::symbol)
+                .eq_any(symbols.iter().map(Symbol::as_str)),
+        )
+        .group_by(latest.field(requests::symbol))
+        .select(diesel::dsl::max(latest.field(requests::id)));
+    requests::table
+        .filter(requests::id.nullable().eq_any(newest))
+        .select(RegistrationRecord::as_select())
+        .load(conn)
+        .await
+}
+
 /// Claims up to `limit` requests not yet handed to Kafka for `lease`: rows another relay is
 /// claiming right now are skipped, and so are rows under an unexpired lease. The claim is
 /// one short READ COMMITTED transaction (record locks only, no gap locks), so it never

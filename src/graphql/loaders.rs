@@ -215,12 +215,10 @@ impl Loader<Symbol> for RegistrationLoader {
         symbols: &[Symbol],
     ) -> Result<HashMap<Symbol, RegistrationRecord>, ApiError> {
         let mut conn = self.0.conn().await?;
-        let mut newest = HashMap::new();
-        for record in registrations::by_symbols(&mut conn, symbols).await? {
-            if let Ok(symbol) = Symbol::parse(&record.symbol) {
-                newest.entry(symbol).or_insert(record);
-            }
-        }
-        Ok(newest)
+        let newest = registrations::newest_by_symbols(&mut conn, symbols).await?;
+        Ok(newest
+            .into_iter()
+            .filter_map(|record| Some((Symbol::parse(&record.symbol).ok()?, record)))
+            .collect())
     }
 }

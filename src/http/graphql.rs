@@ -197,15 +197,33 @@ fn caller(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Caller {
         _ => false,
     };
     Caller {
-        client_ip: client_ip(state, peer, headers).to_string(),
+        client_ip: client_key(state, peer, headers),
         admin,
+    }
+}
+
+/// What per-client limits count the caller under (see `limit_key`).
+pub(super) fn client_key(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> String {
+    limit_key(client_ip(state, peer, headers))
+}
+
+/// The client's address, or for IPv6 its /64 network, which one subscriber usually holds
+/// whole, so rotating addresses within it buys nothing.
+fn limit_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let [a, b, c, d, ..] = v6.segments();
+            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+        }
+        IpAddr::V6(v6) => v6.to_canonical().to_string(),
+        IpAddr::V4(v4) => v4.to_string(),
     }
 }
 
 /// The client's IP address, for per-client limits: the TCP peer's, unless the peer is a
 /// trusted proxy; then the `X-Forwarded-For` hop nearest to us that is not one (each proxy
 /// appends the address it got the request from, so only the trusted tail can be believed).
-pub(super) fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
     let trusted = |ip: &IpAddr| state.trusted_proxies.iter().any(|net| net.contains(ip));
     if !trusted(&peer.ip()) {
         return peer.ip();
@@ -233,4 +251,19 @@ fn accepts_html(headers: &HeaderMap) -> bool {
         .get(header::ACCEPT)
         .and_then(|accept| accept.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::limit_key;
+
+    #[test]
+    fn ipv6_clients_are_limited_per_64_network() {
+        let key = |ip: &str| limit_key(ip.parse().expect("address"));
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:bbbb::9"), key("2001:db8:1:2:aaaa::1"));
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+        assert_eq!(key("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(key("203.0.113.7"), "203.0.113.7");
+    }
 }

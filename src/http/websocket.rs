@@ -9,7 +9,7 @@
 //! time to `connection_init`, and idle time without a subscription or a message.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,7 +23,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use futures_util::stream::{self, BoxStream, SplitStream, Stream, StreamExt};
 
-use super::graphql::{client_ip, may_run};
+use super::graphql::{client_key, may_run};
 use super::{AppState, MAX_BODY_BYTES};
 use crate::config::WebSocketSettings;
 use crate::graphql::AppSchema;
@@ -31,14 +31,14 @@ use crate::graphql::AppSchema;
 /// Open sockets, in total and per client IP.
 pub struct SocketSlots {
     settings: WebSocketSettings,
-    open: Mutex<HashMap<IpAddr, usize>>,
+    open: Mutex<HashMap<String, usize>>,
     total: AtomicUsize,
 }
 
 /// One open socket's place in `SocketSlots`, given back when the socket closes.
 struct SocketSlot {
     slots: Arc<SocketSlots>,
-    client: IpAddr,
+    client: String,
 }
 
 impl SocketSlots {
@@ -50,14 +50,14 @@ impl SocketSlots {
         }
     }
 
-    fn acquire(self: &Arc<Self>, client: IpAddr) -> Result<SocketSlot, StatusCode> {
+    fn acquire(self: &Arc<Self>, client: String) -> Result<SocketSlot, StatusCode> {
         let Ok(mut open) = self.open.lock() else {
             return Err(StatusCode::SERVICE_UNAVAILABLE);
         };
         if self.total.load(Ordering::Relaxed) >= self.settings.max_connections {
             return Err(StatusCode::SERVICE_UNAVAILABLE);
         }
-        let per_client = open.entry(client).or_default();
+        let per_client = open.entry(client.clone()).or_default();
         if *per_client >= self.settings.max_connections_per_client {
             return Err(StatusCode::TOO_MANY_REQUESTS);
         }
@@ -94,7 +94,7 @@ pub async fn upgrade(
     if !origin_allowed(&headers, &state.cors_allowed_origins) {
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
-    let client = client_ip(&state, peer, &headers);
+    let client = client_key(&state, peer, &headers);
     let slot = match state.sockets.acquire(client) {
         Ok(slot) => slot,
         Err(status) => return (status, "too many websocket connections").into_response(),

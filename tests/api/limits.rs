@@ -172,3 +172,40 @@ async fn company_alias_bombs_with_unknown_symbols_register_in_one_transaction() 
         "{statements} SQL statements for one request"
     );
 }
+
+#[tokio::test]
+async fn more_than_five_directives_on_a_field_are_refused() {
+    let app = spawn_app().await;
+    let six = "query ($t: Boolean = true) { __typename @include(if: $t) @include(if: $t) @include(if: $t) @include(if: $t) @include(if: $t) @include(if: $t) }";
+
+    let body = app.graphql(six, json!({})).await;
+
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED",
+        "{body}"
+    );
+    let messages = body["errors"].to_string();
+    assert!(messages.contains("directives"), "{messages}");
+}
+
+#[tokio::test]
+async fn batched_requests_are_refused_before_executing() {
+    let app = spawn_app().await;
+    let before = app.db.queries_executed();
+    let batch = json!([
+        { "query": "{ company(symbol: \"IBM\") { status } }" },
+        { "query": "{ company(symbol: \"MSFT\") { status } }" },
+    ]);
+
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&batch)
+        .send()
+        .await
+        .expect("POST");
+
+    assert_eq!(response.status(), 400);
+    assert_eq!(app.db.queries_executed(), before, "nothing ran");
+    assert!(app.requests_for("IBM").await.is_empty());
+}
