@@ -34,6 +34,7 @@ fn settings(brokers: String) -> Result<ServeSettings, Error> {
             trusted_proxies: Vec::new(),
             request_timeout_secs: 15,
             header_read_timeout_secs: 10,
+            max_concurrent_requests: 256,
             websocket: WebSocketSettings {
                 max_connections: 1_000,
                 max_connections_per_client: 10,

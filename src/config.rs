@@ -68,6 +68,11 @@ pub struct HttpSettings {
     #[arg(long, env = "HTTP_HEADER_READ_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub header_read_timeout_secs: u64,
 
+    /// GraphQL requests served at once; more are refused at once with 503
+    /// (`SERVICE_UNAVAILABLE`) rather than queued behind the database pool.
+    #[arg(long, env = "HTTP_MAX_CONCURRENT_REQUESTS", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_concurrent_requests: u64,
+
     #[command(flatten)]
     pub websocket: WebSocketSettings,
 }

@@ -163,6 +163,15 @@ async fn execute(
     }
 }
 
+/// The answer to a request beyond `HTTP_MAX_CONCURRENT_REQUESTS`.
+pub(super) fn overloaded() -> Response {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the server is at capacity; try again shortly",
+        "SERVICE_UNAVAILABLE",
+    )
+}
+
 /// A GraphQL-shaped error answer for requests that never reach execution.
 fn error(status: StatusCode, message: &str, code: &str) -> Response {
     (

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::error_handling::HandleErrorLayer;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::get;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
@@ -55,8 +56,19 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
+    let max_concurrent = usize::try_from(settings.max_concurrent_requests).unwrap_or(usize::MAX);
     let routes = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
+        // Shed load at the door: beyond the limit a request is refused at once rather than
+        // queued for the database pool, where it would only time out.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                    graphql::overloaded()
+                }))
+                .load_shed()
+                .concurrency_limit(max_concurrent),
+        )
         .route("/graphql/ws", get(websocket::upgrade))
         .route("/graphiql/{file}", get(graphiql::asset))
         .route("/healthz", get(health::healthz))

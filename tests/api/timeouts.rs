@@ -122,3 +122,40 @@ async fn slow_headers_and_idle_keep_alive_connections_are_closed() {
     // Honest clients are unaffected.
     assert_eq!(app.get("/healthz").await.status(), 200);
 }
+
+#[tokio::test]
+async fn requests_beyond_the_concurrency_limit_are_refused_at_once() {
+    let app = TestApp::builder()
+        .with_settings(|s| {
+            s.http.max_concurrent_requests = 1;
+            s.database.statement_timeout_ms = 60_000;
+        })
+        .spawn()
+        .await;
+    app.seed_company("AAPL", &synthetic(2023..=2023, &[FiscalPeriod::Fy]))
+        .await;
+    let lock = lock_companies(&app).await;
+
+    let stalled = app.post_graphql(COMPANY, json!({}));
+    let refused = async {
+        // The first request must hold the only slot before the second arrives.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let answer = app.post_graphql(COMPANY, json!({})).await;
+        drop(lock);
+        answer
+    };
+    let ((stalled_status, stalled_body), (refused_status, refused_body)) =
+        tokio::join!(stalled, refused);
+
+    assert_eq!(refused_status, 503, "{refused_body}");
+    assert_eq!(
+        error_code(&refused_body),
+        "SERVICE_UNAVAILABLE",
+        "{refused_body}"
+    );
+    assert_eq!(stalled_status, 200, "{stalled_body}");
+    assert_eq!(
+        stalled_body["data"]["company"]["status"], "READY",
+        "{stalled_body}"
+    );
+}
