@@ -28,7 +28,8 @@ use finstage::db::companies;
 use finstage::db::statements::StatementKind;
 use finstage::domain::NormalizedCompany;
 use finstage::domain::{
-    BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, Statement, Symbol,
+    BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, PeriodKind, Statement,
+    StatementFilter, StatementWindow, Symbol,
 };
 use finstage::ingestion::normalize::normalize;
 use finstage::registration::lifecycle;
@@ -255,15 +256,17 @@ async fn run() -> Result<(), Error> {
     let uncached = Server::gateway(&url, CACHE_OFF)?;
     uncached.wait_until_up().await?;
     for (name, bodies) in [
-        ("(a) company, cache off", &company_bodies),
-        ("(a+m) metrics and TTM, cache off", &analytics_bodies),
+        ("(a-cold) company, cache off", &company_bodies),
+        ("(b-cold) companies, cache off", &companies_bodies),
+        ("(a+m-cold) metrics and TTM", &analytics_bodies),
     ] {
         wrk(&uncached.url, bodies, 3, settings.connections)?;
         rows.push(uncached.measure(name, bodies, seconds, connections).await?);
     }
     drop(uncached);
 
-    rows.push(raw_sql_floor(&db, &settings).await?);
+    rows.push(raw_sql_floor(&db, &settings, "(d) raw-SQL floor of (a)", 1).await?);
+    rows.push(raw_sql_floor(&db, &settings, "(d-b) raw-SQL floor of (b)", 100).await?);
 
     let floor = Server::http_floor(&response_file)?;
     floor.wait_until_up().await?;
@@ -414,6 +417,7 @@ struct Row {
     cpu_percent: f64,
     peak_rss_mb: f64,
     sql_per_request: Option<f64>,
+    rows_per_request: Option<f64>,
 }
 
 /// A server process under test: the gateway or the HTTP floor.
@@ -490,22 +494,26 @@ impl Server {
     ) -> Result<Row, Error> {
         let pid = self.process.id();
         reset_peak_rss(pid)?;
-        let queries_before = if self.has_metrics {
-            self.metric("finstage_sql_queries_total").await?
+        let (queries_before, rows_before) = if self.has_metrics {
+            (
+                self.metric("finstage_sql_queries_total").await?,
+                self.metric("finstage_statement_rows_total").await?,
+            )
         } else {
-            0.0
+            (0.0, 0.0)
         };
         let cpu_before = cpu_seconds(pid)?;
         let result = wrk(&self.url, bodies, seconds, connections)?;
         let cpu = cpu_seconds(pid)? - cpu_before;
-        let sql_per_request = if self.has_metrics {
-            Some(
-                (self.metric("finstage_sql_queries_total").await? - queries_before)
-                    / result.requests as f64,
-            )
-        } else {
-            None
+        let per_request = async |metric, before| {
+            Ok::<_, Error>(if self.has_metrics {
+                Some((self.metric(metric).await? - before) / result.requests as f64)
+            } else {
+                None
+            })
         };
+        let sql_per_request = per_request("finstage_sql_queries_total", queries_before).await?;
+        let rows_per_request = per_request("finstage_statement_rows_total", rows_before).await?;
         let seconds = result.duration_us as f64 / 1e6;
         Ok(Row {
             name: name.to_owned(),
@@ -515,6 +523,7 @@ impl Server {
             cpu_percent: cpu / seconds * 100.0,
             peak_rss_mb: peak_rss_mb(pid)?,
             sql_per_request,
+            rows_per_request,
         })
     }
 }
@@ -558,9 +567,24 @@ fn peak_rss_mb(pid: u32) -> Result<f64, Error> {
     Ok(kib / 1024.0)
 }
 
-/// (d): the rows (a) returns, fetched straight from MariaDB with the gateway's driver, pool
-/// size and concurrency: company by symbol, then its three statement kinds.
-async fn raw_sql_floor(db: &Db, settings: &Settings) -> Result<Row, Error> {
+/// A raw-SQL floor: the rows a scenario returns (`symbols_per_request` companies, each
+/// with its 5 latest annual statements of every kind, every column), fetched straight from
+/// MariaDB with the gateway's driver, pool size and concurrency: companies by symbol, then
+/// the three statement kinds, one query each. No HTTP, no GraphQL.
+async fn raw_sql_floor(
+    db: &Db,
+    settings: &Settings,
+    name: &str,
+    symbols_per_request: usize,
+) -> Result<Row, Error> {
+    let window = StatementWindow::Newest {
+        period: PeriodKind::Annual,
+        filter: StatementFilter {
+            fiscal_year_from: None,
+            fiscal_year_to: None,
+            last: 5,
+        },
+    };
     let pid = std::process::id();
     reset_peak_rss(pid)?;
     let queries_before = db.queries_executed();
@@ -572,37 +596,47 @@ async fn raw_sql_floor(db: &Db, settings: &Settings) -> Result<Row, Error> {
             let db = db.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
+                let mut rows = 0;
                 let mut next = task * (COMPANIES / 32);
                 while Instant::now() < deadline {
-                    next += 1;
-                    let symbol = Symbol::parse(&symbol(next % COMPANIES))?;
+                    let symbols = (0..symbols_per_request)
+                        .map(|_| {
+                            next += 1;
+                            Symbol::parse(&symbol(next % COMPANIES))
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
                     let began = Instant::now();
                     let mut conn = db.conn().await?;
-                    let company = companies::by_symbols(&mut conn, &[symbol]).await?;
-                    let ids: Vec<i64> = company.iter().map(|c| c.id).collect();
-                    let income = IncomeStatementItems::load(&mut conn, &ids).await?;
-                    let balance = BalanceSheetItems::load(&mut conn, &ids).await?;
-                    let cash_flow = CashFlowItems::load(&mut conn, &ids).await?;
+                    let companies = companies::by_symbols(&mut conn, &symbols).await?;
+                    let ids: Vec<i64> = companies.iter().map(|c| c.id).collect();
+                    let income = IncomeStatementItems::load(&mut conn, &ids, &window).await?;
+                    let balance = BalanceSheetItems::load(&mut conn, &ids, &window).await?;
+                    let cash_flow = CashFlowItems::load(&mut conn, &ids, &window).await?;
                     drop(conn);
-                    if income.is_empty() || balance.is_empty() || cash_flow.is_empty() {
-                        return Err("raw SQL floor found no rows".into());
+                    let expected = 5 * symbols_per_request;
+                    if [income.len(), balance.len(), cash_flow.len()] != [expected; 3] {
+                        return Err("the raw-SQL floor found other rows than (a)/(b) show".into());
                     }
+                    rows += income.len() + balance.len() + cash_flow.len();
                     latencies.push(began.elapsed());
                 }
-                Ok::<_, Error>(latencies)
+                Ok::<_, Error>((latencies, rows))
             })
         })
         .collect();
     let mut latencies = Vec::new();
+    let mut rows = 0;
     for task in tasks {
-        latencies.extend(task.await.map_err(|e| e.to_string())??);
+        let (task_latencies, task_rows) = task.await.map_err(|e| e.to_string())??;
+        latencies.extend(task_latencies);
+        rows += task_rows;
     }
     let seconds = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds(pid)? - cpu_before;
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
     Ok(Row {
-        name: "(d) raw-SQL floor (same pool)".into(),
+        name: name.into(),
         requests_per_sec: latencies.len() as f64 / seconds,
         p50_ms: at(0.50).as_secs_f64() * 1e3,
         p99_ms: at(0.99).as_secs_f64() * 1e3,
@@ -611,6 +645,7 @@ async fn raw_sql_floor(db: &Db, settings: &Settings) -> Result<Row, Error> {
         sql_per_request: Some(
             (db.queries_executed() - queries_before) as f64 / latencies.len() as f64,
         ),
+        rows_per_request: Some(rows as f64 / latencies.len() as f64),
     })
 }
 
@@ -645,32 +680,32 @@ fn print_table(rows: &[Row], settings: &Settings, pending: f64) {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "| {:<30} | {:>9} | {:>8} | {:>8} | {:>8} | {:>9} | {:>7} |",
-        "scenario", "req/s", "p50 ms", "p99 ms", "CPU %", "peak RSS", "SQL/req"
+        "| {:<32} | {:>9} | {:>8} | {:>8} | {:>6} | {:>9} | {:>7} | {:>8} |",
+        "scenario", "req/s", "p50 ms", "p99 ms", "CPU %", "peak RSS", "SQL/req", "rows/req"
     );
     println!(
-        "|{}|{}|{}|{}|{}|{}|{}|",
-        "-".repeat(32),
+        "|{}|{}|{}|{}|{}|{}|{}|{}|",
+        "-".repeat(34),
         "-".repeat(11),
         "-".repeat(10),
         "-".repeat(10),
-        "-".repeat(10),
+        "-".repeat(8),
         "-".repeat(11),
-        "-".repeat(9)
+        "-".repeat(9),
+        "-".repeat(10)
     );
+    let figure = |value: Option<f64>| value.map_or("—".to_owned(), |v| format!("{v:.2}"));
     for row in rows {
-        let sql = row
-            .sql_per_request
-            .map_or("—".to_owned(), |sql| format!("{sql:.2}"));
         println!(
-            "| {:<30} | {:>9.0} | {:>8.2} | {:>8.2} | {:>8.0} | {:>6.1} MB | {:>7} |",
+            "| {:<32} | {:>9.0} | {:>8.2} | {:>8.2} | {:>6.0} | {:>6.1} MB | {:>7} | {:>8} |",
             row.name,
             row.requests_per_sec,
             row.p50_ms,
             row.p99_ms,
             row.cpu_percent,
             row.peak_rss_mb,
-            sql
+            figure(row.sql_per_request),
+            figure(row.rows_per_request)
         );
     }
     let rate = |prefix: &str| {
@@ -679,9 +714,12 @@ fn print_table(rows: &[Row], settings: &Settings, pending: f64) {
             .map_or(f64::NAN, |r| r.requests_per_sec)
     };
     println!(
-        "\n(a)/(d) = {:.2}×   (a)/(e) = {:.2}×   PENDING requests queued in (c): {pending:.0}",
-        rate("(a)") / rate("(d)"),
-        rate("(a)") / rate("(e)")
+        "\n(a-cold)/(d) = {:.2}× (target ≥ 0.9)   (b-cold)/(d-b) = {:.2}× (target ≥ 0.9)   \
+         (a)/(e) = {:.2}× (target ≥ 0.85)",
+        rate("(a-cold)") / rate("(d) "),
+        rate("(b-cold)") / rate("(d-b)"),
+        rate("(a) ") / rate("(e)")
     );
+    println!("PENDING requests queued in (c): {pending:.0}");
     println!("CPU % is of one core (200 % = both); the gateway's, or for (d) the bench process's.");
 }

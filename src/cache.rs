@@ -46,6 +46,7 @@ pub struct ReadCache {
     income: Cache<i64, CompanyStatements<IncomeStatementItems>>,
     balance: Cache<i64, CompanyStatements<BalanceSheetItems>>,
     cash_flow: Cache<i64, CompanyStatements<CashFlowItems>>,
+    keeps_statements: bool,
     generation: AtomicU64,
     invalidating: RwLock<()>,
     /// Responses being computed, by key; the computing request holds the lock.
@@ -226,6 +227,7 @@ impl ReadCache {
             income: statements(max, ttl),
             balance: statements(max, ttl),
             cash_flow: statements(max, ttl),
+            keeps_statements: max > 0,
             generation: AtomicU64::new(0),
             invalidating: RwLock::new(()),
             computing: Mutex::default(),
@@ -293,6 +295,12 @@ impl ReadCache {
         if record.status == CompanyStatus::Ready && self.is_current(loaded_in) {
             self.companies.insert(symbol, record.clone());
         }
+    }
+
+    /// False when the statement cache is off (`CACHE_MAX_STATEMENTS=0`): loads then need
+    /// read only what their request shows.
+    pub fn keeps_statements(&self) -> bool {
+        self.keeps_statements
     }
 
     pub fn statements<S: CachedKind>(&self, company_id: i64) -> Option<CompanyStatements<S>> {

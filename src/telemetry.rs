@@ -64,4 +64,9 @@ pub mod metrics {
     pub fn sql_query() {
         metrics::counter!("finstage_sql_queries_total").increment(1);
     }
+
+    /// Statement rows (income, balance sheet, cash flow) read from MySQL.
+    pub fn statement_rows(rows: usize) {
+        metrics::counter!("finstage_statement_rows_total").increment(rows as u64);
+    }
 }

@@ -132,12 +132,14 @@ impl From<DieselError> for DbError {
     }
 }
 
-/// The connection pool plus a count of the SQL statements sent through it, which tests and
-/// benchmarks read to prove that batching keeps the number of queries per request constant.
+/// The connection pool plus counts of the SQL statements sent through it and of the
+/// statement rows read, which tests and benchmarks read to prove that batching keeps the
+/// number of queries per request constant and that a request reads only what it shows.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<AsyncMysqlConnection>,
     queries_executed: Arc<AtomicU64>,
+    statement_rows: Arc<AtomicU64>,
 }
 
 impl Db {
@@ -177,6 +179,7 @@ impl Db {
         Ok(Self {
             pool,
             queries_executed,
+            statement_rows: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -197,6 +200,18 @@ impl Db {
     /// SQL statements sent through this pool so far (including connection health checks).
     pub fn queries_executed(&self) -> u64 {
         AtomicU64::load(&self.queries_executed, Ordering::Relaxed)
+    }
+
+    /// Counts statement rows (income, balance sheet, cash flow) read from the database.
+    pub fn count_statement_rows(&self, rows: usize) {
+        self.statement_rows
+            .fetch_add(u64::try_from(rows).unwrap_or(u64::MAX), Ordering::Relaxed);
+        crate::telemetry::metrics::statement_rows(rows);
+    }
+
+    /// Statement rows read through this pool so far.
+    pub fn statement_rows_read(&self) -> u64 {
+        AtomicU64::load(&self.statement_rows, Ordering::Relaxed)
     }
 }
 

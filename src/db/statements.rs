@@ -6,16 +6,20 @@ use std::future::Future;
 use diesel::QueryResult;
 use diesel_async::AsyncMysqlConnection;
 
-use crate::domain::{BalanceSheetItems, CashFlowItems, IncomeStatementItems, Statement};
+use crate::domain::{
+    BalanceSheetItems, CashFlowItems, IncomeStatementItems, PeriodKind, Statement, StatementFilter,
+    StatementWindow,
+};
 
 /// A statement table, identified by the line items it stores.
 pub trait StatementKind: Sized + Clone + Send + Sync + 'static {
-    /// Every statement of `company_ids`, per company newest first, in one query. Callers
-    /// filter in memory: a company has at most a few hundred, and whole-company loads are what
-    /// one batch per request (and a per-company cache) need.
+    /// The statements of `company_ids` that `window` reads, per company newest first, in one
+    /// query: all of them (a company has at most a few hundred; the per-company cache keeps
+    /// whole companies), or each company's newest of one period kind.
     fn load(
         conn: &mut AsyncMysqlConnection,
         company_ids: &[i64],
+        window: &StatementWindow,
     ) -> impl Future<Output = QueryResult<Vec<(i64, Statement<Self>)>>> + Send;
 
     /// Inserts each statement or, when the company already has one for that fiscal period,
@@ -27,19 +31,76 @@ pub trait StatementKind: Sized + Clone + Send + Sync + 'static {
     ) -> impl Future<Output = QueryResult<()>> + Send;
 }
 
+/// A condition keeping each company's newest `filter.last` statements of `period` (SQL
+/// window functions, which MySQL 8 and MariaDB 10.2+ share), for a batch of companies where
+/// one `LIMIT` cannot do. Built from integers and the fixed period names only, never from
+/// client text.
+fn newest_per_company(
+    table: &str,
+    company_ids: &[i64],
+    period: PeriodKind,
+    filter: &StatementFilter,
+) -> String {
+    let ids = company_ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let periods = period
+        .fiscal_periods()
+        .iter()
+        .map(|period| format!("'{}'", <&str>::from(*period)))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut years = String::new();
+    if let Some(from) = filter.fiscal_year_from {
+        years.push_str(&format!(" AND fiscal_year >= {from}"));
+    }
+    if let Some(to) = filter.fiscal_year_to {
+        years.push_str(&format!(" AND fiscal_year <= {to}"));
+    }
+    format!(
+        "{table}.id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY company_id \
+         ORDER BY fiscal_year DESC, fiscal_period DESC) AS position FROM {table} \
+         WHERE company_id IN ({ids}) AND fiscal_period IN ({periods}){years}) AS ranked \
+         WHERE position <= {last})",
+        last = filter.last
+    )
+}
+
 macro_rules! statement_kind {
     ($items:ty, $table:ident) => {
         impl StatementKind for $items {
             async fn load(
                 conn: &mut AsyncMysqlConnection,
                 company_ids: &[i64],
+                window: &StatementWindow,
             ) -> QueryResult<Vec<(i64, Statement<Self>)>> {
                 use crate::schema::$table as t;
                 use diesel::prelude::*;
                 use diesel_async::RunQueryDsl;
 
-                let rows = t::table
+                let mut query = t::table
                     .filter(t::company_id.eq_any(company_ids))
+                    .into_boxed();
+                if let StatementWindow::Newest { period, filter } = window {
+                    query = query.filter(t::fiscal_period.eq_any(period.fiscal_periods()));
+                    if let Some(from) = filter.fiscal_year_from {
+                        query = query.filter(t::fiscal_year.ge(from));
+                    }
+                    if let Some(to) = filter.fiscal_year_to {
+                        query = query.filter(t::fiscal_year.le(to));
+                    }
+                    let last = i64::try_from(filter.last).unwrap_or(i64::MAX);
+                    query = match company_ids {
+                        [] => return Ok(Vec::new()),
+                        [_] => query.limit(last),
+                        _ => query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                            &newest_per_company(stringify!($table), company_ids, *period, filter),
+                        )),
+                    };
+                }
+                let rows = query
                     .order((
                         t::company_id,
                         t::fiscal_year.desc(),

@@ -18,6 +18,6 @@ pub use registration::RegistrationState;
 pub use shares::ShareCount;
 pub use statements::{
     BalanceSheetItems, CashFlowItems, EPS_SCALE, FiscalPeriod, IncomeStatementItems,
-    PerShareFigures, PeriodKind, Statement, StatementFilter, StatementPeriod,
+    PerShareFigures, PeriodKind, Statement, StatementFilter, StatementPeriod, StatementWindow,
 };
 pub use symbol::{InvalidSymbol, Symbol};

@@ -357,6 +357,34 @@ impl StatementFilter {
     }
 }
 
+/// Which of a company's stored statements of one kind a request reads. A request whose
+/// every selection of the kind asks for the same periods reads only those (`Newest`, pushed
+/// into SQL); any other request reads them all and filters in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatementWindow {
+    #[default]
+    All,
+    /// The `filter`'s statements of a stored period kind (annual or quarterly, never TTM).
+    Newest {
+        period: PeriodKind,
+        filter: StatementFilter,
+    },
+}
+
+impl StatementWindow {
+    /// True when a statement field asking for `period` and `filter` finds every row it
+    /// shows among the rows this window reads.
+    pub fn covers(&self, period: PeriodKind, filter: &StatementFilter) -> bool {
+        match self {
+            Self::All => true,
+            Self::Newest {
+                period: read,
+                filter: read_filter,
+            } => *read == period && read_filter == filter,
+        }
+    }
+}
+
 /// One statement: the period it covers and its line items.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement<Items> {

@@ -1,6 +1,7 @@
 //! `company`, `companies` and the `Company` type with its batch-loaded statements.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::{ContainerType, Context, Object, OutputType, ResultExt, SimpleObject};
@@ -9,10 +10,10 @@ use chrono::{DateTime, Utc};
 use super::ApiError;
 use super::loaders::{CompanyLoader, Registered, Registrar, StatementLoader};
 use super::metrics::Metrics;
+use super::plan::{RequestPlan, StatementField};
 use super::registration::{Registration, load_registration};
 use super::request::record_company;
 use crate::analytics::series::{Periodic, QuarterRef, SeriesRow, series};
-use crate::cache::CachedKind;
 use crate::db::companies::CompanyRecord;
 use crate::domain::{
     BalanceSheetItems, CashFlowItems, CompanyStatus, FiscalPeriod, IncomeStatementItems,
@@ -30,6 +31,8 @@ pub const LOOKUP_COST: usize = 10;
 pub const MAX_SYMBOLS: usize = 100;
 /// Most statements one statement field may return (50 years of quarters).
 pub const MAX_LAST: i32 = 200;
+/// How many statements a statement field returns when `last` is not given.
+pub const DEFAULT_LAST: i32 = 5;
 
 #[derive(Default)]
 pub struct CompanyQuery;
@@ -118,7 +121,7 @@ impl CompanyQuery {
 
 /// Loads, in one batch, the statements of kind `S` for every company when the query selects
 /// `field`, so each company's field is then answered from the request's loader cache.
-async fn prefetch<S: CachedKind>(
+async fn prefetch<S: StatementField>(
     ctx: &Context<'_>,
     field: &str,
     company_ids: &[i64],
@@ -129,7 +132,7 @@ async fn prefetch<S: CachedKind>(
     prefetch_kind::<S>(ctx, company_ids).await
 }
 
-async fn prefetch_kind<S: CachedKind>(
+async fn prefetch_kind<S: StatementField>(
     ctx: &Context<'_>,
     company_ids: &[i64],
 ) -> async_graphql::Result<()> {
@@ -282,7 +285,7 @@ impl Company {
         &self,
         ctx: &Context<'_>,
         #[graphql(default_with = "PeriodKind::Annual")] period: PeriodKind,
-        #[graphql(default = 5)] last: i32,
+        #[graphql(default_with = "DEFAULT_LAST")] last: i32,
         fiscal_year_from: Option<i32>,
         fiscal_year_to: Option<i32>,
     ) -> async_graphql::Result<Vec<StatementView<IncomeStatementItems>>> {
@@ -296,7 +299,7 @@ impl Company {
         &self,
         ctx: &Context<'_>,
         #[graphql(default_with = "PeriodKind::Annual")] period: PeriodKind,
-        #[graphql(default = 5)] last: i32,
+        #[graphql(default_with = "DEFAULT_LAST")] last: i32,
         fiscal_year_from: Option<i32>,
         fiscal_year_to: Option<i32>,
     ) -> async_graphql::Result<Vec<StatementView<BalanceSheetItems>>> {
@@ -310,7 +313,7 @@ impl Company {
         &self,
         ctx: &Context<'_>,
         #[graphql(default_with = "PeriodKind::Annual")] period: PeriodKind,
-        #[graphql(default = 5)] last: i32,
+        #[graphql(default_with = "DEFAULT_LAST")] last: i32,
         fiscal_year_from: Option<i32>,
         fiscal_year_to: Option<i32>,
     ) -> async_graphql::Result<Vec<StatementView<CashFlowItems>>> {
@@ -321,7 +324,7 @@ impl Company {
 
 impl Company {
     /// The newest `last` statements of kind `S` within the fiscal-year range, batch-loaded.
-    async fn statements<S: CachedKind + Periodic + OutputType + ContainerType>(
+    async fn statements<S: StatementField + Periodic + OutputType + ContainerType>(
         &self,
         ctx: &Context<'_>,
         period: PeriodKind,
@@ -363,6 +366,20 @@ impl Company {
                 prefetch_kind::<BalanceSheetItems>(ctx, &id),
                 prefetch_kind::<CashFlowItems>(ctx, &id),
             )?;
+        }
+        if !ctx
+            .data::<Arc<RequestPlan>>()?
+            .window::<S>()
+            .covers(period, &filter)
+        {
+            // The plan saw every selection of this field; reaching here is a planner bug.
+            tracing::error!(
+                field = S::FIELD,
+                ?period,
+                ?filter,
+                "statement window misses a selection"
+            );
+            return Err(ApiError::Internal).extend();
         }
         let statements = ctx
             .data::<DataLoader<StatementLoader<S>, HashMapCache>>()?

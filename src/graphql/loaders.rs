@@ -1,9 +1,11 @@
 //! DataLoaders, created per request. Companies are loaded by symbol; statements are loaded
-//! per company, all periods at once, and kept for the request, so `companies` can prefetch
-//! every company's statements in one batch and the per-company fields then filter in memory:
-//! at most one SQL query per statement kind per request, whatever the number of companies and
-//! however the fields' arguments differ. Both loaders read through the process-wide
-//! `ReadCache` and go to MySQL only for what it lacks. `Registrar` registers every symbol the
+//! per company and kept for the request, so `companies` can prefetch every company's
+//! statements in one batch and the per-company fields then filter in memory: at most one SQL
+//! query per statement kind per request, whatever the number of companies and however the
+//! fields' arguments differ. Both loaders read through the process-wide `ReadCache` and go to
+//! MySQL only for what it lacks. A statement load reads all periods when the cache keeps
+//! statements (whole companies are what it keeps); without it, only the request's window
+//! (`plan`). `Registrar` registers every symbol the
 //! request asks for that is not stored in one transaction, however many fields ask.
 
 use std::collections::HashMap;
@@ -13,12 +15,15 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use super::ApiError;
+use super::plan::{RequestPlan, StatementField};
 use super::request::{Caller, RegistrationLimiter};
 use crate::cache::{CachedKind, CompanyStatements, ReadCache};
 use crate::db::Db;
 use crate::db::companies::{self, CompanyRecord};
 use crate::db::registrations::{self, RegistrationRecord};
-use crate::domain::{BalanceSheetItems, CashFlowItems, IncomeStatementItems, Statement, Symbol};
+use crate::domain::{
+    BalanceSheetItems, CashFlowItems, IncomeStatementItems, Statement, StatementWindow, Symbol,
+};
 use crate::registration;
 
 /// Adds this request's loaders, and its caller, to a GraphQL request.
@@ -29,6 +34,7 @@ pub fn with_loaders(
     limiter: &Arc<RegistrationLimiter>,
     caller: Caller,
 ) -> async_graphql::Request {
+    let plan = Arc::new(RequestPlan::default());
     request
         .data(DataLoader::new(
             Registrar {
@@ -51,10 +57,15 @@ pub fn with_loaders(
             tokio::spawn,
         ))
         .data(StatementLoader::<IncomeStatementItems>::data_loader(
-            db, cache,
+            db, cache, &plan,
         ))
-        .data(StatementLoader::<BalanceSheetItems>::data_loader(db, cache))
-        .data(StatementLoader::<CashFlowItems>::data_loader(db, cache))
+        .data(StatementLoader::<BalanceSheetItems>::data_loader(
+            db, cache, &plan,
+        ))
+        .data(StatementLoader::<CashFlowItems>::data_loader(
+            db, cache, &plan,
+        ))
+        .data(plan)
 }
 
 pub struct CompanyLoader {
@@ -96,21 +107,27 @@ impl Loader<Symbol> for CompanyLoader {
 pub struct StatementLoader<S> {
     db: Db,
     cache: Arc<ReadCache>,
+    plan: Arc<RequestPlan>,
     kind: PhantomData<fn() -> S>,
 }
 
 impl<S: CachedKind> StatementLoader<S> {
-    fn data_loader(db: &Db, cache: &Arc<ReadCache>) -> DataLoader<Self, HashMapCache> {
+    fn data_loader(
+        db: &Db,
+        cache: &Arc<ReadCache>,
+        plan: &Arc<RequestPlan>,
+    ) -> DataLoader<Self, HashMapCache> {
         let loader = Self {
             db: db.clone(),
             cache: cache.clone(),
+            plan: plan.clone(),
             kind: PhantomData,
         };
         DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
     }
 }
 
-impl<S: CachedKind> Loader<i64> for StatementLoader<S> {
+impl<S: StatementField> Loader<i64> for StatementLoader<S> {
     type Value = CompanyStatements<S>;
     type Error = ApiError;
 
@@ -136,17 +153,25 @@ impl<S: CachedKind> Loader<i64> for StatementLoader<S> {
         if missing.is_empty() {
             return Ok(found);
         }
+        let window = if self.cache.keeps_statements() {
+            StatementWindow::All
+        } else {
+            self.plan.window::<S>()
+        };
         let generation = self.cache.generation();
         let mut conn = self.db.conn().await?;
+        let rows = S::load(&mut conn, &missing, &window).await?;
+        drop(conn);
+        self.db.count_statement_rows(rows.len());
         let mut by_company: HashMap<i64, Vec<Statement<S>>> =
             missing.iter().map(|id| (*id, Vec::new())).collect();
-        for (company_id, statement) in S::load(&mut conn, &missing).await? {
+        for (company_id, statement) in rows {
             by_company.entry(company_id).or_default().push(statement);
         }
         for (id, statements) in by_company {
             let statements = Arc::new(statements);
             // None yet usually means not ingested yet: not worth keeping.
-            if !statements.is_empty() {
+            if window == StatementWindow::All && !statements.is_empty() {
                 self.cache.fill_statements(generation, id, &statements);
             }
             found.insert(id, statements);

@@ -8,9 +8,9 @@ use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::{Context, Object, ResultExt};
 
 use super::loaders::StatementLoader;
+use super::plan::StatementField;
 use crate::analytics::metrics::{growth, ratio, sum};
 use crate::analytics::series::{PeriodKey, Periodic, row_at};
-use crate::cache::CachedKind;
 use crate::domain::{
     BalanceSheetItems, CashFlowItems, IncomeStatementItems, Money, PeriodKind, Ratio,
 };
@@ -30,7 +30,7 @@ pub struct Metrics<Items> {
 
 impl<Items> Metrics<Items> {
     /// The same period's statement of another kind, if the company has it.
-    async fn same_period<Other: CachedKind + Periodic>(
+    async fn same_period<Other: StatementField + Periodic>(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Other>> {

@@ -7,6 +7,7 @@ mod listing;
 mod loaders;
 mod metrics;
 mod mutation;
+mod plan;
 mod registration;
 mod request;
 mod subscription;
@@ -72,6 +73,7 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query::default(), Mutation::default(), Subscription)
         .extension(error::ErrorCodes)
         .extension(request::CachePolicy)
+        .extension(plan::ReadPlanner)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_directives(MAX_DIRECTIVES)

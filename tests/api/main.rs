@@ -25,4 +25,5 @@ mod support;
 mod timeouts;
 mod transports;
 mod upstream;
+mod windows;
 mod worker;
