@@ -34,8 +34,10 @@ pub fn with_loaders(
     limiter: &Arc<RegistrationLimiter>,
     caller: Caller,
 ) -> async_graphql::Request {
-    let plan = Arc::new(RequestPlan::default());
-    request
+    // Whole companies are what the statement cache keeps, so with it on every load reads all
+    // periods and there is nothing to plan.
+    let plan = (!cache.keeps_statements()).then(|| Arc::new(RequestPlan::default()));
+    let request = request
         .data(DataLoader::new(
             Registrar {
                 db: db.clone(),
@@ -64,8 +66,11 @@ pub fn with_loaders(
         ))
         .data(StatementLoader::<CashFlowItems>::data_loader(
             db, cache, &plan,
-        ))
-        .data(plan)
+        ));
+    match plan {
+        Some(plan) => request.data(plan),
+        None => request,
+    }
 }
 
 pub struct CompanyLoader {
@@ -107,7 +112,8 @@ impl Loader<Symbol> for CompanyLoader {
 pub struct StatementLoader<S> {
     db: Db,
     cache: Arc<ReadCache>,
-    plan: Arc<RequestPlan>,
+    /// The request's plan; none while the statement cache is on.
+    plan: Option<Arc<RequestPlan>>,
     kind: PhantomData<fn() -> S>,
 }
 
@@ -115,7 +121,7 @@ impl<S: CachedKind> StatementLoader<S> {
     fn data_loader(
         db: &Db,
         cache: &Arc<ReadCache>,
-        plan: &Arc<RequestPlan>,
+        plan: &Option<Arc<RequestPlan>>,
     ) -> DataLoader<Self, HashMapCache> {
         let loader = Self {
             db: db.clone(),
@@ -153,11 +159,10 @@ impl<S: StatementField> Loader<i64> for StatementLoader<S> {
         if missing.is_empty() {
             return Ok(found);
         }
-        let window = if self.cache.keeps_statements() {
-            StatementWindow::All
-        } else {
-            self.plan.window::<S>()
-        };
+        let window = self
+            .plan
+            .as_ref()
+            .map_or(StatementWindow::All, |plan| plan.window::<S>());
         let generation = self.cache.generation();
         let mut conn = self.db.conn().await?;
         let rows = S::load(&mut conn, &missing, &window).await?;

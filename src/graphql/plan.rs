@@ -42,8 +42,9 @@ impl StatementField for CashFlowItems {
 /// A field that reads other periods (the year and quarter before) and other kinds.
 const METRICS_FIELD: &str = "metrics";
 
-/// One request's windows, filled by `ReadPlanner` when the document is parsed. A request
-/// executed without it (or not yet parsed) reads everything.
+/// One request's windows, filled by `ReadPlanner` when the document is parsed; request data
+/// only while the statement cache is off. A request without one (or not yet parsed) reads
+/// everything.
 #[derive(Default)]
 pub struct RequestPlan(OnceLock<HashMap<&'static str, StatementWindow>>);
 
