@@ -17,6 +17,7 @@ use crate::config::{RequestTransport, ServeSettings};
 use crate::db::{Db, DbError};
 use crate::graphql::{RegistrationLimiter, build_schema};
 use crate::http::{AppState, SocketSlots, router, serve};
+use crate::registration::Registrations;
 use crate::registration::relay::Relay;
 use crate::results::StatusFeed;
 use crate::results::listener::ResultListener;
@@ -52,6 +53,7 @@ pub struct Application {
     header_read_timeout: Duration,
     limiter: Arc<RegistrationLimiter>,
     db: Db,
+    registrations: Registrations,
     transport: Transport,
 }
 
@@ -63,16 +65,19 @@ impl Application {
         ));
         let feed = StatusFeed::default();
         let cache = Arc::new(ReadCache::new(&settings.cache));
+        let registrations = Registrations::start(db.clone());
         let state = AppState {
             db: db.clone(),
             cache: cache.clone(),
             schema: build_schema(
                 db.clone(),
+                registrations.clone(),
                 limiter.clone(),
                 feed.clone(),
                 settings.api.introspection,
             ),
             graphiql: settings.api.graphiql,
+            registrations: registrations.clone(),
             limiter: limiter.clone(),
             trusted_proxies: settings.http.trusted_proxies.clone().into(),
             // An empty ADMIN_TOKEN (as in a copied .env.example) disables admin operations
@@ -112,6 +117,7 @@ impl Application {
             header_read_timeout: Duration::from_secs(settings.http.header_read_timeout_secs),
             limiter,
             db,
+            registrations,
             transport,
         })
     }
@@ -123,6 +129,10 @@ impl Application {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    pub fn registrations(&self) -> &Registrations {
+        &self.registrations
     }
 
     /// Serves until `shutdown` is cancelled, with the request transport beside the server;

@@ -50,6 +50,11 @@ pub mod metrics {
         metrics::counter!("finstage_registrations_requested_total").increment(opened as u64);
     }
 
+    /// Registrations written together in one transaction (group commit).
+    pub fn registration_batch(registrations: usize) {
+        metrics::histogram!("finstage_registration_batch_size").record(registrations as f64);
+    }
+
     /// Requests the relay handed to Kafka.
     pub fn registrations_published(published: usize) {
         metrics::counter!("finstage_registrations_published_total").increment(published as u64);

@@ -14,13 +14,16 @@ use std::sync::{
 };
 use std::time::Duration;
 
+use deadpool::managed::{HookFuture, Metrics};
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::Text;
 use diesel::{Connection, ConnectionError, QueryResult, QueryableByName};
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::deadpool::{Hook, HookError, Object, Pool};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, PoolError, RecyclingMethod,
+};
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use futures_util::FutureExt;
@@ -31,6 +34,12 @@ use crate::config::DatabaseSettings;
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 pub type DbConnection = Object<AsyncMysqlConnection>;
+
+/// A pooled connection idle this long is checked with a round trip before it is handed out;
+/// one used more recently is handed out at once (a dead one then fails its first query,
+/// which callers classify as `Unavailable`). Checking every checkout would double the
+/// statements of a cold read for connections that were in use a moment ago.
+const VERIFY_IDLE_AFTER: Duration = Duration::from_secs(10);
 
 /// Database failures, split by what the caller can do about them.
 #[derive(Debug, thiserror::Error)]
@@ -148,6 +157,7 @@ impl Db {
     pub fn new(settings: &DatabaseSettings) -> Result<Self, DbError> {
         let queries_executed = Arc::new(AtomicU64::new(0));
         let mut manager_config = ManagerConfig::default();
+        manager_config.recycling_method = RecyclingMethod::Fast;
         let counter = Arc::clone(&queries_executed);
         let statement_timeout_ms = settings.statement_timeout_ms;
         manager_config.custom_setup = Box::new(move |url| {
@@ -174,6 +184,7 @@ impl Db {
             .wait_timeout(timeout)
             .create_timeout(timeout)
             .recycle_timeout(timeout)
+            .pre_recycle(Hook::async_fn(verify_if_idle))
             .build()
             .map_err(|e| DbError::Unavailable(e.to_string()))?;
         Ok(Self {
@@ -213,6 +224,24 @@ impl Db {
     pub fn statement_rows_read(&self) -> u64 {
         AtomicU64::load(&self.statement_rows, Ordering::Relaxed)
     }
+}
+
+/// The pool's check before reusing a connection: a trivial query, only after an idle spell
+/// (see [`VERIFY_IDLE_AFTER`]). A failure makes the pool drop the connection and try another.
+fn verify_if_idle<'a>(
+    conn: &'a mut AsyncMysqlConnection,
+    metrics: &'a Metrics,
+) -> HookFuture<'a, PoolError> {
+    async move {
+        if metrics.last_used() >= VERIFY_IDLE_AFTER {
+            diesel::sql_query("SELECT 1")
+                .execute(conn)
+                .await
+                .map_err(|e| HookError::Backend(PoolError::QueryError(e)))?;
+        }
+        Ok(())
+    }
+    .boxed()
 }
 
 struct QueryCounter(Arc<AtomicU64>);

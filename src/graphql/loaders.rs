@@ -24,13 +24,14 @@ use crate::db::registrations::{self, RegistrationRecord};
 use crate::domain::{
     BalanceSheetItems, CashFlowItems, IncomeStatementItems, Statement, StatementWindow, Symbol,
 };
-use crate::registration;
+use crate::registration::Registrations;
 
 /// Adds this request's loaders, and its caller, to a GraphQL request.
 pub fn with_loaders(
     request: async_graphql::Request,
     db: &Db,
     cache: &Arc<ReadCache>,
+    registrations: &Registrations,
     limiter: &Arc<RegistrationLimiter>,
     caller: Caller,
 ) -> async_graphql::Request {
@@ -40,7 +41,7 @@ pub fn with_loaders(
     let request = request
         .data(DataLoader::new(
             Registrar {
-                db: db.clone(),
+                registrations: registrations.clone(),
                 limiter: limiter.clone(),
                 caller: caller.clone(),
             },
@@ -188,7 +189,7 @@ impl<S: StatementField> Loader<i64> for StatementLoader<S> {
 /// Registers the symbols a request asks for that are not stored, as many as the caller's
 /// rate limit admits, in one transaction.
 pub struct Registrar {
-    db: Db,
+    registrations: Registrations,
     limiter: Arc<RegistrationLimiter>,
     caller: Caller,
 }
@@ -220,7 +221,7 @@ impl Loader<Symbol> for Registrar {
             .map(|symbol| (symbol.clone(), Registered::RateLimited))
             .collect();
         if !now.is_empty() {
-            let registered = registration::register(&self.db, now).await?;
+            let registered = self.registrations.register(now).await?;
             for (symbol, record) in registered.companies {
                 outcomes.insert(symbol, Registered::Stored(Box::new(record)));
             }

@@ -22,6 +22,7 @@ pub use request::{Caller, RegistrationLimiter};
 pub use subscription::Subscription;
 
 use crate::db::Db;
+use crate::registration::Registrations;
 use crate::results::StatusFeed;
 
 /// Deepest selection accepted: the schema itself needs 3 levels; GraphiQL's introspection
@@ -42,11 +43,12 @@ pub struct Mutation(mutation::RegistrationMutation);
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema with everything resolvers need as schema data: the database pool, the
-/// registration rate limiter, the status feed and its stored-status loader; introspection
+/// registration writer and rate limiter, the status feed and its stored-status loader; introspection
 /// on or off. The caller (`Caller`) is request data, set
 /// by the HTTP layer.
 pub fn build_schema(
     db: Db,
+    registrations: Registrations,
     limiter: Arc<RegistrationLimiter>,
     feed: StatusFeed,
     introspection: bool,
@@ -59,6 +61,7 @@ pub fn build_schema(
     builder
         .data(subscription::stored_status_loader(db.clone()))
         .data(db)
+        .data(registrations)
         .data(limiter)
         .data(feed)
         .finish()

@@ -9,7 +9,7 @@ use super::request::{Caller, RegistrationLimiter};
 use crate::db::companies::CompanyRecord;
 use crate::db::{Db, DbError};
 use crate::domain::Symbol;
-use crate::registration;
+use crate::registration::{self, Registrations};
 
 #[derive(Default)]
 pub struct RegistrationMutation;
@@ -27,7 +27,7 @@ impl RegistrationMutation {
     ) -> async_graphql::Result<Company> {
         let symbol = Symbol::parse(&symbol).map_err(ApiError::from).extend()?;
         RegistrationLimiter::admit(ctx).extend()?;
-        let record = registration::ensure_ingested(ctx.data::<Db>()?, &symbol).await;
+        let record = registration::ensure_ingested(ctx.data::<Registrations>()?, &symbol).await;
         stored(symbol, record, "is not a listed company")
     }
 

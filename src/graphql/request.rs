@@ -209,10 +209,12 @@ mod tests {
             client_ip: "127.0.0.1".into(),
             admin: false,
         };
+        let registrations = crate::registration::Registrations::start(db.clone());
         let request = with_loaders(
             async_graphql::Request::new(query),
             &db,
             &cache,
+            &registrations,
             &limiter,
             caller,
         )

@@ -133,8 +133,15 @@ async fn execute(
     let request = request.into_inner();
     let computed_in = state.cache.generation();
     let dependencies = Arc::new(ResponseDependencies::default());
-    let request = with_loaders(request, &state.db, &state.cache, &state.limiter, caller)
-        .data(dependencies.clone());
+    let request = with_loaders(
+        request,
+        &state.db,
+        &state.cache,
+        &state.registrations,
+        &state.limiter,
+        caller,
+    )
+    .data(dependencies.clone());
     let Ok(response) =
         tokio::time::timeout(state.request_timeout, state.schema.execute(request)).await
     else {

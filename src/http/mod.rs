@@ -31,6 +31,7 @@ use crate::cache::ReadCache;
 use crate::config::HttpSettings;
 use crate::db::Db;
 use crate::graphql::{AppSchema, RegistrationLimiter};
+use crate::registration::Registrations;
 
 /// Largest request body accepted; a 100-symbol query is about 3 KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -44,6 +45,7 @@ pub struct AppState {
     /// Origins allowed to call from a browser, also checked on websocket upgrades.
     pub cors_allowed_origins: Vec<String>,
     pub sockets: Arc<SocketSlots>,
+    pub registrations: Registrations,
     pub limiter: Arc<RegistrationLimiter>,
     /// Whether `GET /graphql` serves GraphiQL to browsers.
     pub graphiql: bool,

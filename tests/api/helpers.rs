@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use std::num::NonZeroU32;
 
+use diesel_async::{AsyncMysqlConnection, RunQueryDsl};
 use finstage::config::{
     ApiSettings, CacheSettings, DatabaseSettings, HttpSettings, IngestionSettings, KafkaSettings,
     ProviderKind, ProviderSettings, RequestTransport, ServeSettings, WebSocketSettings,
@@ -20,6 +21,7 @@ use finstage::domain::{
     BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, Money, ShareCount,
     Statement, StatementPeriod, Symbol,
 };
+use finstage::registration::Registrations;
 use finstage::startup::Application;
 use finstage::worker::Worker;
 use secrecy::{ExposeSecret, SecretString};
@@ -124,6 +126,7 @@ pub struct TestApp {
     pub address: String,
     pub database_url: String,
     pub db: Db,
+    pub registrations: Registrations,
     pub client: reqwest::Client,
     shutdown: CancellationToken,
     _database: Option<TestDb>,
@@ -204,12 +207,14 @@ impl TestAppBuilder {
         let app = Application::build(&settings).await.expect("build app");
         let address = format!("http://{}", app.local_addr().expect("bound address"));
         let db = app.db().clone();
+        let registrations = app.registrations().clone();
         let shutdown = CancellationToken::new();
         tokio::spawn(app.run_until_stopped(shutdown.clone()));
         TestApp {
             address,
             database_url: settings.database.url.expose_secret().to_owned(),
             db,
+            registrations,
             client: reqwest::Client::new(),
             shutdown,
             _database: database,
@@ -504,4 +509,23 @@ impl Drop for TestWorker {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
+}
+
+/// Sessions of the connection's database running a statement that starts with `prefix`,
+/// other than the one asking.
+pub async fn sessions_running(conn: &mut AsyncMysqlConnection, prefix: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(
+        "SELECT COUNT(*) AS n FROM information_schema.processlist \
+         WHERE db = DATABASE() AND id <> CONNECTION_ID() AND info LIKE CONCAT(?, '%')",
+    )
+    .bind::<diesel::sql_types::Text, _>(prefix)
+    .get_result::<Count>(conn)
+    .await
+    .expect("processlist")
+    .n
 }

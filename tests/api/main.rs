@@ -11,6 +11,7 @@ mod cache;
 mod cli;
 mod company;
 mod errors;
+mod group_commit;
 mod helpers;
 mod http;
 mod import;

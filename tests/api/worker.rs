@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::broker::{Record, TestBroker, consume_records, started_broker, unique_kafka_settings};
 use crate::helpers::{
-    ADMIN_TOKEN, TestApp, TestWorker, child_log_filter, eventually, spawn_worker,
+    ADMIN_TOKEN, TestApp, TestWorker, child_log_filter, eventually, sessions_running, spawn_worker,
     test_worker_settings,
 };
 use crate::subscriptions::{StatusSubscription, wait_for_result_listener};
@@ -517,25 +517,6 @@ async fn a_failed_refresh_keeps_the_company_ready_with_its_statements() {
     assert_eq!(again["statusReason"], event["statusReason"], "{again}");
 }
 
-/// Sessions of the test database running a statement that starts with `prefix`, other than
-/// the one asking.
-async fn sessions_running(app: &TestApp, prefix: &str) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    diesel::sql_query(
-        "SELECT COUNT(*) AS n FROM information_schema.processlist \
-         WHERE db = DATABASE() AND id <> CONNECTION_ID() AND info LIKE CONCAT(?, '%')",
-    )
-    .bind::<diesel::sql_types::Text, _>(prefix)
-    .get_result::<Count>(&mut *app.conn().await)
-    .await
-    .expect("processlist")
-    .n
-}
-
 #[tokio::test]
 async fn two_workers_never_ingest_one_company_twice() {
     let pipeline = Pipeline::start().await;
@@ -560,7 +541,7 @@ async fn two_workers_never_ingest_one_company_twice() {
     pipeline.upstream.wait_for_hits(APPLE_FACTS_PATH, 1).await;
     // The other worker has its copy and waits for the lock the fetching one holds.
     eventually(TIMEOUT, "the other worker to wait for the lock", || async {
-        sessions_running(&pipeline.app, "SELECT GET_LOCK").await > 0
+        sessions_running(&mut *pipeline.app.conn().await, "SELECT GET_LOCK").await > 0
     })
     .await;
     gate.open();
@@ -694,7 +675,12 @@ async fn a_worker_killed_while_storing_leaves_nothing_partial_and_the_next_one_f
         TIMEOUT,
         "the store transaction to wait for the request's lock",
         || async {
-            sessions_running(&pipeline.app, "UPDATE `registration_requests` SET `state`").await > 0
+            sessions_running(
+                &mut *pipeline.app.conn().await,
+                "UPDATE `registration_requests` SET `state`",
+            )
+            .await
+                > 0
         },
     )
     .await;
