@@ -6,7 +6,11 @@
 //! - (c) `company(symbol)` for symbols never seen (answers `PENDING`), Kafka down;
 //! - (d) raw-SQL floor: the rows of (a) fetched with the same driver and pool, same
 //!   concurrency, no HTTP, no GraphQL;
-//! - (e) HTTP floor: a minimal axum handler returning (a)'s response bytes.
+//! - (e) HTTP floor: a minimal axum handler returning (a)'s response bytes;
+//! - (f) durable-commit floor: one single-row INSERT + COMMIT per request, same pool and
+//!   concurrency, beside (c);
+//! - cold rows, (a-cold), (b-cold), (a+m-cold): the gateway with its read cache off, beside
+//!   the raw-SQL floors of (a) and (b).
 //!
 //! Data: 500 companies, each holding the real figures of Apple's 10 latest fiscal years (10
 //! annual and 40 quarterly periods of each statement, normalized from the bundled SEC file).
@@ -22,6 +26,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use diesel::sql_types::Text;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use finstage::config::DatabaseSettings;
 use finstage::db::Db;
 use finstage::db::companies;
@@ -267,6 +273,7 @@ async fn run() -> Result<(), Error> {
 
     rows.push(raw_sql_floor(&db, &settings, "(d) raw-SQL floor of (a)", 1).await?);
     rows.push(raw_sql_floor(&db, &settings, "(d-b) raw-SQL floor of (b)", 100).await?);
+    rows.push(commit_floor(&db, &settings).await?);
 
     let floor = Server::http_floor(&response_file)?;
     floor.wait_until_up().await?;
@@ -388,6 +395,8 @@ fn wrk(url: &str, bodies: &Path, seconds: u64, connections: usize) -> Result<Wrk
             "-c",
             &connections.to_string(),
         ])
+        // Beyond wrk's default 2 s, so a slow scenario is measured rather than failed.
+        .args(["--timeout", "10s"])
         .args(["-d", &format!("{seconds}s"), "-s", script, url])
         .env("BENCH_BODIES", bodies)
         .env("BENCH_THREADS", WRK_THREADS.to_string())
@@ -585,6 +594,69 @@ async fn raw_sql_floor(
             last: 5,
         },
     };
+    in_process_floor(db, settings, name, move |db, request| async move {
+        let symbols = (0..symbols_per_request)
+            .map(|k| Symbol::parse(&symbol((request * symbols_per_request + k) % COMPANIES)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut conn = db.conn().await?;
+        let companies = companies::by_symbols(&mut conn, &symbols).await?;
+        let ids: Vec<i64> = companies.iter().map(|c| c.id).collect();
+        let income =
+            <IncomeStatementItems as StatementKind>::load(&mut conn, &ids, &window).await?;
+        let balance = <BalanceSheetItems as StatementKind>::load(&mut conn, &ids, &window).await?;
+        let cash_flow = <CashFlowItems as StatementKind>::load(&mut conn, &ids, &window).await?;
+        let expected = 5 * symbols_per_request;
+        if [income.len(), balance.len(), cash_flow.len()] != [expected; 3] {
+            return Err("the raw-SQL floor found other rows than (a)/(b) show".into());
+        }
+        Ok(income.len() + balance.len() + cash_flow.len())
+    })
+    .await
+}
+
+/// The durable-commit floor beside (c): per request, one single-row INSERT committed on its
+/// own (each commit flushed to disk, as the server is configured), through the gateway's
+/// driver and pool size at the same concurrency.
+async fn commit_floor(db: &Db, settings: &Settings) -> Result<Row, Error> {
+    let mut conn = db.conn().await?;
+    diesel::sql_query(
+        "CREATE TABLE IF NOT EXISTS bench_commits \
+         (id BIGINT AUTO_INCREMENT PRIMARY KEY, symbol VARCHAR(16) NOT NULL)",
+    )
+    .execute(&mut conn)
+    .await?;
+    drop(conn);
+    in_process_floor(
+        db,
+        settings,
+        "(f) durable-commit floor",
+        |db, request| async move {
+            let mut conn = db.conn().await?;
+            conn.transaction(async |conn| {
+                diesel::sql_query("INSERT INTO bench_commits (symbol) VALUES (?)")
+                    .bind::<Text, _>(format!("F{request:07}"))
+                    .execute(conn)
+                    .await
+            })
+            .await?;
+            Ok(0)
+        },
+    )
+    .await
+}
+
+/// Runs `request` (given the pool and a request number, returning the statement rows it
+/// read) from `settings.connections` tasks at once for `settings.seconds`, in this process.
+async fn in_process_floor<F, Fut>(
+    db: &Db,
+    settings: &Settings,
+    name: &str,
+    request: F,
+) -> Result<Row, Error>
+where
+    F: Fn(Db, usize) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<usize, Error>> + Send,
+{
     let pid = std::process::id();
     reset_peak_rss(pid)?;
     let queries_before = db.queries_executed();
@@ -594,30 +666,15 @@ async fn raw_sql_floor(
     let tasks: Vec<_> = (0..settings.connections)
         .map(|task| {
             let db = db.clone();
+            let request = request.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut rows = 0;
                 let mut next = task * (COMPANIES / 32);
                 while Instant::now() < deadline {
-                    let symbols = (0..symbols_per_request)
-                        .map(|_| {
-                            next += 1;
-                            Symbol::parse(&symbol(next % COMPANIES))
-                        })
-                        .collect::<Result<Vec<_>, _>>()?;
+                    next += 1;
                     let began = Instant::now();
-                    let mut conn = db.conn().await?;
-                    let companies = companies::by_symbols(&mut conn, &symbols).await?;
-                    let ids: Vec<i64> = companies.iter().map(|c| c.id).collect();
-                    let income = IncomeStatementItems::load(&mut conn, &ids, &window).await?;
-                    let balance = BalanceSheetItems::load(&mut conn, &ids, &window).await?;
-                    let cash_flow = CashFlowItems::load(&mut conn, &ids, &window).await?;
-                    drop(conn);
-                    let expected = 5 * symbols_per_request;
-                    if [income.len(), balance.len(), cash_flow.len()] != [expected; 3] {
-                        return Err("the raw-SQL floor found other rows than (a)/(b) show".into());
-                    }
-                    rows += income.len() + balance.len() + cash_flow.len();
+                    rows += request(db.clone(), next).await?;
                     latencies.push(began.elapsed());
                 }
                 Ok::<_, Error>((latencies, rows))
@@ -719,6 +776,16 @@ fn print_table(rows: &[Row], settings: &Settings, pending: f64) {
         rate("(a-cold)") / rate("(d) "),
         rate("(b-cold)") / rate("(d-b)"),
         rate("(a) ") / rate("(e)")
+    );
+    let p99 = |prefix: &str| {
+        rows.iter()
+            .find(|r| r.name.starts_with(prefix))
+            .map_or(f64::NAN, |r| r.p99_ms)
+    };
+    println!(
+        "(c) p99 / (f) p99 = {:.2}× (target ≤ 2)   (c)/(f) throughput = {:.2}×",
+        p99("(c) PENDING, Kafka") / p99("(f)"),
+        rate("(c) PENDING, Kafka") / rate("(f)")
     );
     println!("PENDING requests queued in (c): {pending:.0}");
     println!("CPU % is of one core (200 % = both); the gateway's, or for (d) the bench process's.");
