@@ -2,6 +2,8 @@
 //! published on npm (provenance and licenses in its `LICENSES.md`), so the page loads no
 //! script from a CDN, works offline, and runs under a CSP that allows only this origin.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -63,7 +65,7 @@ pub fn page() -> Response {
         .into_response()
 }
 
-pub async fn asset(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+pub async fn asset(State(state): State<Arc<AppState>>, Path(name): Path<String>) -> Response {
     let found = ASSETS.iter().find(|(file, _, _)| *file == name);
     match found {
         Some((_, content_type, body)) if state.graphiql => (
