@@ -11,6 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -46,14 +47,14 @@ pub async fn post(
     let mut request = Request::new(Body::from(body));
     *request.method_mut() = Method::POST;
     *request.headers_mut() = headers;
-    match GraphQLRequest::<_>::from_request(request, &state).await {
-        // A mutation is never cached, and identical ones must not wait for each other.
-        Ok(request) if may_run(&request.0, OperationType::Mutation) => {
-            execute(&state, caller, None, request).await
-        }
-        Ok(request) => execute(&state, caller, key, request).await,
-        Err(rejection) => rejection.into_response(),
-    }
+    let mut request = match GraphQLRequest::<GraphQLRejection>::from_request(request, &state).await
+    {
+        Ok(request) => request,
+        Err(rejection) => return rejection.into_response(),
+    };
+    // A mutation is never cached, and identical ones must not wait for each other.
+    let key = key.filter(|_| !may_run(&mut request.0, OperationType::Mutation));
+    execute(&state, caller, key, request).await
 }
 
 pub async fn get(
@@ -72,33 +73,36 @@ pub async fn get(
         return json(cached);
     }
     let caller = caller(&state, peer, request.headers());
-    match GraphQLRequest::<_>::from_request(request, &state).await {
-        Ok(request) if may_run(&request.0, OperationType::Mutation) => {
-            let mut response = error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "mutations must be sent with POST",
-                "METHOD_NOT_ALLOWED",
-            );
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("POST"));
-            response
-        }
-        Ok(request) => execute(&state, caller, key, request).await,
-        Err(rejection) => rejection.into_response(),
+    let mut request = match GraphQLRequest::<GraphQLRejection>::from_request(request, &state).await
+    {
+        Ok(request) => request,
+        Err(rejection) => return rejection.into_response(),
+    };
+    if may_run(&mut request.0, OperationType::Mutation) {
+        let mut response = error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "mutations must be sent with POST",
+            "METHOD_NOT_ALLOWED",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
     }
+    execute(&state, caller, key, request).await
 }
 
 /// True when the operation to run is of type `ty` (or any operation is, if the document has
-/// several and none is named). A document that does not parse is left for execution to
-/// report.
-pub(super) fn may_run(request: &async_graphql::Request, ty: OperationType) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+/// several and none is named). The parsed document stays in the request, so execution does
+/// not parse it again; a document that does not parse is left for execution to report.
+pub(super) fn may_run(request: &mut async_graphql::Request, ty: OperationType) -> bool {
+    let operation_name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
         return false;
     };
     match &document.operations {
         DocumentOperations::Single(operation) => operation.node.ty == ty,
-        DocumentOperations::Multiple(operations) => match request.operation_name.as_deref() {
+        DocumentOperations::Multiple(operations) => match operation_name.as_deref() {
             Some(name) => operations
                 .get(name)
                 .is_some_and(|operation| operation.node.ty == ty),

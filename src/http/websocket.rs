@@ -179,8 +179,8 @@ impl Drop for Active {
 }
 
 impl Executor for SubscriptionsOnly {
-    async fn execute(&self, request: Request) -> Response {
-        match refusal(&request) {
+    async fn execute(&self, mut request: Request) -> Response {
+        match refusal(&mut request) {
             Some(refused) => refused,
             None => Executor::execute(&self.schema, request).await,
         }
@@ -188,10 +188,10 @@ impl Executor for SubscriptionsOnly {
 
     fn execute_stream(
         &self,
-        request: Request,
+        mut request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
-        if let Some(refused) = refusal(&request) {
+        if let Some(refused) = refusal(&mut request) {
             return stream::once(async move { refused }).boxed();
         }
         if self.active.fetch_add(1, Ordering::Relaxed) >= self.max {
@@ -212,7 +212,7 @@ impl Executor for SubscriptionsOnly {
     }
 }
 
-fn refusal(request: &Request) -> Option<Response> {
+fn refusal(request: &mut Request) -> Option<Response> {
     let refused =
         may_run(request, OperationType::Query) || may_run(request, OperationType::Mutation);
     refused.then(|| {
