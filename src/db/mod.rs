@@ -264,14 +264,36 @@ impl Instrumentation for QueryCounter {
     }
 }
 
+/// How long a process waits for another one's migrations before giving up.
+const MIGRATION_LOCK_WAIT_SECS: i32 = 300;
+
 /// Applies every embedded migration not yet applied; returns the versions it applied.
-/// Runs on a blocking thread because diesel's migration harness is synchronous.
+/// Processes started together (`serve --migrate` beside `worker --migrate`) take turns
+/// under a named lock of the database, so DDL never races; whoever comes second finds
+/// nothing left to apply. Runs on a blocking thread because diesel's migration harness is
+/// synchronous.
 pub async fn run_migrations(url: &SecretString) -> Result<Vec<String>, DbError> {
+    #[derive(QueryableByName)]
+    struct Acquired {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Integer>)]
+        acquired: Option<i32>,
+    }
     let url = url.expose_secret().to_owned();
     tokio::task::spawn_blocking(move || {
         let mut conn =
             <AsyncConnectionWrapper<AsyncMysqlConnection> as Connection>::establish(&url)
                 .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        let take_lock = diesel::sql_query(
+            "SELECT GET_LOCK(SHA1(CONCAT(DATABASE(), ':migrations')), ?) AS acquired",
+        )
+        .bind::<diesel::sql_types::Integer, _>(MIGRATION_LOCK_WAIT_SECS);
+        let lock: Acquired = diesel::RunQueryDsl::get_result(take_lock, &mut conn)?;
+        if lock.acquired != Some(1) {
+            return Err(DbError::Migration(format!(
+                "another process held the migration lock for {MIGRATION_LOCK_WAIT_SECS} s"
+            )));
+        }
+        // Closing the connection releases the lock, whatever happens here.
         let applied = conn
             .run_pending_migrations(MIGRATIONS)
             .map_err(|e| DbError::Migration(e.to_string()))?;

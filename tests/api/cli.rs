@@ -1,4 +1,4 @@
-//! The binary itself: `finstage schema` and `finstage migrate`.
+//! The binary itself: `finstage schema` and `finstage migrate` (alone and several at once).
 
 use std::process::Command;
 use std::time::Duration;
@@ -88,6 +88,46 @@ async fn migrate_creates_every_table_on_an_empty_database_and_is_idempotent() {
                 .expect("applied migrations");
         assert_eq!(applied.len(), migrations, "after the {run} run");
     }
+}
+
+/// Four `finstage migrate` processes started at once on an empty database, as
+/// `serve --migrate` and `worker --migrate` replicas are: every one succeeds, and each
+/// migration is applied once.
+#[tokio::test]
+async fn migrations_started_together_take_turns() {
+    let database = TestDb::create_empty().await;
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            finstage()
+                .arg("migrate")
+                .env("DATABASE_URL", &database.url)
+                .env("RUST_LOG", child_log_filter())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("start finstage migrate")
+        })
+        .collect();
+    for run in runs {
+        let output = run.wait_with_output().expect("finstage migrate");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .expect("migrations directory")
+        .filter(|entry| entry.as_ref().is_ok_and(|e| e.path().is_dir()))
+        .count();
+    let mut conn = AsyncMysqlConnection::establish(&database.url)
+        .await
+        .expect("connect");
+    let applied: Vec<TableName> =
+        diesel::sql_query("SELECT version AS name FROM __diesel_schema_migrations")
+            .load(&mut conn)
+            .await
+            .expect("applied migrations");
+    assert_eq!(applied.len(), migrations);
 }
 
 #[derive(diesel::QueryableByName)]
