@@ -82,6 +82,10 @@ pub async fn insert_pending(
         .await
 }
 
+/// `status_reason` is VARCHAR(1000).
+const MAX_REASON_CHARS: usize = 1000;
+
+/// Sets the status and its reason, the reason cut to what the column holds.
 pub async fn set_status(
     conn: &mut AsyncMysqlConnection,
     symbol: &Symbol,
@@ -91,7 +95,7 @@ pub async fn set_status(
     diesel::update(companies::table.filter(companies::symbol.eq(symbol.as_str())))
         .set((
             companies::status.eq(status),
-            companies::status_reason.eq(reason),
+            companies::status_reason.eq(reason.map(|reason| super::fit(reason, MAX_REASON_CHARS))),
         ))
         .execute(conn)
         .await

@@ -95,6 +95,16 @@ pub fn is_data_error(error: &DieselError) -> bool {
     }
 }
 
+/// `text` cut to at most `chars` characters, on a character boundary: provider messages
+/// can be longer than the VARCHAR columns that record them, and a value too long for its
+/// column would fail the whole transaction that records an outcome.
+fn fit(text: &str, chars: usize) -> &str {
+    match text.char_indices().nth(chars) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
 /// How MariaDB (1969, `max_statement_time`) and MySQL (3024, `max_execution_time`) report a
 /// statement they cancelled for running too long.
 fn is_statement_timeout(message: &str) -> bool {
@@ -309,6 +319,13 @@ mod tests {
 
     fn unknown(message: &str) -> DieselError {
         DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn long_texts_are_cut_on_a_character_boundary() {
+        assert_eq!(fit("short", 1000), "short");
+        let long = "é".repeat(1500);
+        assert_eq!(fit(&long, 1000).chars().count(), 1000);
     }
 
     #[test]

@@ -198,7 +198,7 @@ pub async fn set_progress(
         .set((
             requests::state.eq(state),
             requests::attempts.eq(attempts as i32),
-            requests::last_error.eq(last_error.map(truncate_error)),
+            requests::last_error.eq(last_error.map(|error| super::fit(error, MAX_ERROR_CHARS))),
         ))
         .execute(conn)
         .await
@@ -229,7 +229,7 @@ pub async fn complete(
         .set((
             requests::state.eq(state),
             requests::attempts.eq(attempts as i32),
-            requests::last_error.eq(last_error.map(truncate_error)),
+            requests::last_error.eq(last_error.map(|error| super::fit(error, MAX_ERROR_CHARS))),
             requests::completed_at.eq(Some(chrono::Utc::now().naive_utc())),
             requests::lease_expires_at.eq(None::<NaiveDateTime>),
         ))
@@ -237,10 +237,5 @@ pub async fn complete(
         .await
 }
 
-/// `last_error` is VARCHAR(1000); provider messages are cut to fit, on a char boundary.
-fn truncate_error(error: &str) -> &str {
-    match error.char_indices().nth(1000) {
-        Some((end, _)) => &error[..end],
-        None => error,
-    }
-}
+/// `last_error` is VARCHAR(1000).
+const MAX_ERROR_CHARS: usize = 1000;

@@ -380,3 +380,29 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
         "a forged X-Forwarded-For buys no new allowance"
     );
 }
+
+#[tokio::test]
+async fn a_failure_reason_longer_than_its_column_is_stored_cut_to_fit() {
+    let app = spawn_app().await;
+    app.graphql(COMPANY, json!({ "s": "LONG" })).await;
+    let reason = "é".repeat(5_000);
+    let symbol = Symbol::parse("LONG").unwrap();
+    finstage::db::companies::set_status(
+        &mut *app.conn().await,
+        &symbol,
+        finstage::domain::CompanyStatus::Failed,
+        Some(&reason),
+    )
+    .await
+    .expect("a long reason is stored, not refused");
+
+    let body = app
+        .graphql(
+            "{ company(symbol: \"LONG\") { status statusReason } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"]["company"]["status"], "FAILED", "{body}");
+    let stored = body["data"]["company"]["statusReason"].as_str().unwrap();
+    assert_eq!(stored, &reason[..2_000], "the first 1,000 characters");
+}
