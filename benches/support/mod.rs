@@ -41,6 +41,7 @@ pub fn sec_dir_ingestion() -> finstage::config::IngestionSettings {
             fmp_base_url: String::new(),
             fmp_api_key: None,
             timeout_secs: 30,
+            max_body_bytes: 64 * 1024 * 1024,
         },
         max_attempts: 1,
         retry_base_ms: 100,

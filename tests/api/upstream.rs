@@ -112,6 +112,7 @@ impl UpstreamServer {
             fmp_base_url: self.base_url.clone(),
             fmp_api_key: None,
             timeout_secs: 10,
+            max_body_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -231,4 +232,34 @@ async fn provider_answers_map_to_the_error_kinds_the_worker_acts_on() {
     // With no fault left, the file is served and normalized.
     let company = provider.fetch(&apple).await.expect("Apple's facts");
     assert_eq!(company.info.name, "Apple Inc.");
+}
+
+/// An answer larger than `PROVIDER_MAX_BODY_BYTES` is refused as invalid once the cap is
+/// reached, rather than read into memory whole: Apple's 3.7 MB companyfacts, capped at 1 MiB.
+#[tokio::test]
+async fn a_provider_answer_beyond_the_body_cap_is_invalid() {
+    use finstage::domain::Symbol;
+    use finstage::ingestion::providers::{Provider, ProviderError, SecProvider};
+
+    let upstream = UpstreamServer::start().await;
+    let capped = SecProvider::new(&ProviderSettings {
+        max_body_bytes: 1024 * 1024,
+        ..upstream.sec_provider()
+    })
+    .unwrap();
+    let error = capped
+        .fetch(&Symbol::parse("AAPL").unwrap())
+        .await
+        .expect_err("beyond the cap");
+    assert!(
+        matches!(&error, ProviderError::Invalid(reason) if reason.contains("larger than 1048576 bytes")),
+        "{error:?}"
+    );
+
+    let uncapped = SecProvider::new(&upstream.sec_provider()).unwrap();
+    let apple = uncapped
+        .fetch(&Symbol::parse("AAPL").unwrap())
+        .await
+        .expect("within the default cap");
+    assert!(!apple.income.is_empty());
 }

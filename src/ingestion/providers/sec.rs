@@ -22,7 +22,7 @@ use crate::ingestion::companyfacts::{cik_index, companyfacts_file, padded_cik, p
 const TICKERS_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
 
 pub struct SecProvider {
-    client: reqwest::Client,
+    fetcher: http::Fetcher,
     base_url: String,
     tickers_url: String,
     limiter: Arc<DefaultDirectRateLimiter>,
@@ -44,7 +44,7 @@ impl SecProvider {
             .ok_or(ProviderConfigError::MissingSecUserAgent)?;
         reqwest::header::HeaderValue::from_str(user_agent)?;
         Ok(Self {
-            client: http::client(user_agent, settings.timeout())?,
+            fetcher: http::Fetcher::new(user_agent, settings)?,
             base_url: settings.sec_base_url.trim_end_matches('/').to_owned(),
             tickers_url: settings.sec_tickers_url.clone(),
             limiter: Arc::new(RateLimiter::direct(Quota::per_second(
@@ -56,7 +56,7 @@ impl SecProvider {
 
     async fn get(&self, url: &str, what: &str) -> Result<String, ProviderError> {
         self.limiter.until_ready().await;
-        http::get_text(&self.client, url, what).await
+        self.fetcher.get_text(url, what).await
     }
 
     /// The symbol → CIK index, refetched when a day old. If refetching fails, a stale index

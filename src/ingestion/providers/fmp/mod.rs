@@ -42,7 +42,7 @@ use crate::domain::Symbol;
 const USER_AGENT: &str = concat!("finstage/", env!("CARGO_PKG_VERSION"));
 
 pub struct FmpProvider {
-    client: reqwest::Client,
+    fetcher: http::Fetcher,
     base_url: String,
     api_key: SecretString,
 }
@@ -56,7 +56,7 @@ impl FmpProvider {
             .filter(|key| !key.is_empty())
             .ok_or(ProviderConfigError::MissingFmpApiKey)?;
         Ok(Self {
-            client: http::client(USER_AGENT, settings.timeout())?,
+            fetcher: http::Fetcher::new(USER_AGENT, settings)?,
             base_url: settings.fmp_base_url.trim_end_matches('/').to_owned(),
             api_key: SecretString::from(api_key.to_owned()),
         })
@@ -75,7 +75,9 @@ impl FmpProvider {
         }
         query.push(("apikey", self.api_key.expose_secret()));
         let url = endpoint_url(&self.base_url, endpoint, &query)?;
-        http::get_text(&self.client, url.as_str(), &describe(endpoint, frequency)).await
+        self.fetcher
+            .get_text(url.as_str(), &describe(endpoint, frequency))
+            .await
     }
 
     /// The annual and the quarterly answer of one statement endpoint, in `Frequency::BOTH` order.

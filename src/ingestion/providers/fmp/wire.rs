@@ -66,7 +66,7 @@ fn parse_decimal(text: &str) -> Option<Decimal> {
 /// The rows of an answer. FMP answers `[]` for a symbol it does not know, and an object such
 /// as `{"Error Message": "Invalid API KEY. …"}` when it refuses (bad key, endpoint not in the
 /// plan). A refusal is a condition of the operator's account, not of this company, so it
-/// is transient, like the same refusal sent as HTTP 401/403 (see `http::get_text`): retried,
+/// is transient, like the same refusal sent as HTTP 401/403 (see `http::Fetcher::get_text`): retried,
 /// then dead-lettered for replay once the account is fixed, instead of failing the company.
 pub(super) fn rows<'a>(json: &'a str, what: &str) -> Result<Vec<Row<'a>>, ProviderError> {
     #[derive(Deserialize)]
