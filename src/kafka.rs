@@ -78,6 +78,9 @@ pub fn producer(settings: &KafkaSettings) -> Result<FutureProducer, KafkaError> 
         .create()
 }
 
+/// Longest a consumer may hold one message before the group takes its partitions away.
+pub const MAX_POLL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(900);
+
 /// A consumer in `group_id` that commits only what the caller marks done: offsets are stored
 /// explicitly after processing and committed in the background and on close.
 pub fn consumer(
@@ -92,8 +95,12 @@ pub fn consumer(
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", offset_reset)
         .set("session.timeout.ms", session_timeout_ms.to_string())
-        // A message may spend several provider timeouts and backoffs in hand.
-        .set("max.poll.interval.ms", "900000")
+        // A message may spend several provider timeouts and backoffs in hand; the worker
+        // refuses settings whose worst case would not fit (`Worker::build`).
+        .set(
+            "max.poll.interval.ms",
+            MAX_POLL_INTERVAL.as_millis().to_string(),
+        )
         .create()
 }
 

@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 pub use in_process::InProcessWorker;
 
 use crate::backoff::Backoff;
-use crate::config::WorkerSettings;
+use crate::config::{IngestionSettings, WorkerSettings};
 use crate::db::{Db, DbError};
 use crate::ingestion::providers::ProviderConfigError;
 use crate::kafka;
@@ -47,12 +47,42 @@ pub enum WorkerError {
         "DATABASE_POOL_SIZE must be at least 2 for the worker: one connection holds the company's ingestion lock while another writes"
     )]
     PoolTooSmall,
+    #[error(
+        "WORKER_MAX_ATTEMPTS × PROVIDER_TIMEOUT_SECS plus the retry pauses (WORKER_RETRY_MAX_MS) can hold one request for {worst_case_secs} s, beyond the {limit_secs} s Kafka allows a consumer per message (less a minute for storing); lower one of them"
+    )]
+    HandlingTooLong {
+        worst_case_secs: u64,
+        limit_secs: u64,
+    },
 }
 
 impl From<diesel::result::Error> for WorkerError {
     fn from(error: diesel::result::Error) -> Self {
         Self::Database(error.into())
     }
+}
+
+/// Time left to store an ingestion after its provider attempts, within the poll interval.
+const STORE_ALLOWANCE: Duration = Duration::from_secs(60);
+
+/// Refuses retry settings under which one request could outlast `max.poll.interval.ms`:
+/// the group would then take the partition away mid-request and hand the message to another
+/// worker while this one still holds it.
+fn fits_poll_interval(settings: &IngestionSettings) -> Result<(), WorkerError> {
+    let attempts = u64::from(settings.max_attempts);
+    let worst_case = Duration::from_secs(settings.provider.timeout_secs.saturating_mul(attempts))
+        .saturating_add(
+            Duration::from_millis(settings.retry_max_ms)
+                .saturating_mul(u32::try_from(attempts.saturating_sub(1)).unwrap_or(u32::MAX)),
+        );
+    let limit = kafka::MAX_POLL_INTERVAL.saturating_sub(STORE_ALLOWANCE);
+    if worst_case > limit {
+        return Err(WorkerError::HandlingTooLong {
+            worst_case_secs: worst_case.as_secs(),
+            limit_secs: kafka::MAX_POLL_INTERVAL.as_secs(),
+        });
+    }
+    Ok(())
 }
 
 pub struct Worker {
@@ -66,6 +96,7 @@ impl Worker {
     /// Checks the configuration (a provider missing its settings refuses to start) and
     /// connects lazily: nothing is contacted until `run`.
     pub fn build(settings: WorkerSettings) -> Result<Self, WorkerError> {
+        fits_poll_interval(&settings.ingestion)?;
         let db = Db::new(&settings.database)?;
         Ok(Self {
             ingestor: Ingestor::new(db, settings.database.pool_size, settings.ingestion.clone())?,

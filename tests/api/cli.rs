@@ -257,6 +257,27 @@ fn the_worker_refuses_a_pool_too_small_to_hold_its_lock_and_write() {
     );
 }
 
+#[test]
+fn the_worker_refuses_retries_that_could_outlast_the_kafka_poll_interval() {
+    let output = finstage()
+        .arg("worker")
+        .env("PROVIDER", "sec-dir")
+        .env("SEC_DIR", "tests/fixtures/sec")
+        .env("DATABASE_URL", "mysql://root@127.0.0.1:1/none")
+        .env("WORKER_MAX_ATTEMPTS", "10")
+        .env("PROVIDER_TIMEOUT_SECS", "60")
+        .env("WORKER_RETRY_MAX_MS", "60000")
+        .output()
+        .expect("run finstage worker");
+
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("can hold one request for 1140 s, beyond the 900 s"),
+        "{stderr}"
+    );
+}
+
 /// The failures a misconfigured deployment meets first, each with a database password and an
 /// admin token in its environment.
 #[test]

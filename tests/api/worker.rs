@@ -707,14 +707,16 @@ async fn a_worker_killed_while_storing_leaves_nothing_partial_and_the_next_one_f
 #[tokio::test]
 async fn a_stopping_worker_releases_the_request_it_is_retrying() {
     let pipeline = Pipeline::start().await;
-    // The provider asks for an hour's pause and this worker's cap allows it, so the worker
-    // is surely still waiting to retry when it is stopped, however slow the machine.
+    // The provider asks for a ten-minute pause and this worker's cap allows it (with two
+    // attempts, that still fits the poll interval), so the worker is surely still waiting to
+    // retry when it is stopped, however slow the machine.
     pipeline.upstream.fail(
         APPLE_FACTS_PATH,
-        [Fault::RetryAfter(503, 3_600), Fault::Status(500)],
+        [Fault::RetryAfter(503, 600), Fault::Status(500)],
     );
     let mut settings = pipeline.worker_settings();
-    settings.ingestion.retry_max_ms = 3_600_000;
+    settings.ingestion.max_attempts = 2;
+    settings.ingestion.retry_max_ms = 600_000;
     let worker = spawn_worker(settings);
     pipeline.company("AAPL").await;
     // The failed attempt is recorded before the worker starts waiting.
