@@ -262,9 +262,8 @@ pub struct ProviderSettings {
     #[arg(long = "provider-timeout-secs", id = "provider_timeout_secs", env = "PROVIDER_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout_secs: u64,
 
-    /// Most bytes of one provider answer read, after decompression (default 64 MiB; SEC's
-    /// largest companyfacts files are about a tenth of that). A larger answer fails the
-    /// request as invalid instead of exhausting memory.
+    /// Most bytes of one provider answer read, after decompression (default 64 MiB). A larger
+    /// answer fails the request as invalid instead of exhausting memory.
     #[arg(long, env = "PROVIDER_MAX_BODY_BYTES", default_value_t = 64 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_body_bytes: u64,
 }
