@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cache::ReadCache;
 use crate::config::{RequestTransport, ServeSettings};
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, ReadinessProbe};
 use crate::graphql::{RegistrationLimiter, build_schema};
 use crate::http::{AppState, SocketSlots, router, serve};
 use crate::registration::Registrations;
@@ -68,6 +68,7 @@ impl Application {
         let registrations = Registrations::start(db.clone());
         let state = AppState {
             db: db.clone(),
+            readiness: ReadinessProbe::new(&settings.database),
             cache: cache.clone(),
             schema: build_schema(
                 db.clone(),

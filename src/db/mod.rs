@@ -211,13 +211,6 @@ impl Db {
             .map_err(|e| DbError::Unavailable(e.to_string()))
     }
 
-    /// True when a connection can be checked out and answers a trivial query.
-    pub async fn ping(&self) -> Result<(), DbError> {
-        let mut conn = self.conn().await?;
-        diesel::sql_query("SELECT 1").execute(&mut conn).await?;
-        Ok(())
-    }
-
     /// SQL statements sent through this pool so far (including connection health checks).
     pub fn queries_executed(&self) -> u64 {
         AtomicU64::load(&self.queries_executed, Ordering::Relaxed)
@@ -252,6 +245,50 @@ fn verify_if_idle<'a>(
         Ok(())
     }
     .boxed()
+}
+
+/// The readiness check's own connection, outside the pool: a pool busy with slow queries
+/// says nothing about whether MySQL is reachable, and the check must not queue behind
+/// requests for a connection. Reconnects when the connection has broken.
+pub struct ReadinessProbe {
+    url: SecretString,
+    timeout: Duration,
+    conn: tokio::sync::Mutex<Option<AsyncMysqlConnection>>,
+}
+
+impl ReadinessProbe {
+    pub fn new(settings: &DatabaseSettings) -> Self {
+        Self {
+            url: settings.url.clone(),
+            timeout: Duration::from_secs(settings.timeout_secs),
+            conn: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// True when MySQL answers a trivial query within the database timeout.
+    pub async fn check(&self) -> Result<(), DbError> {
+        tokio::time::timeout(self.timeout, self.round_trip())
+            .await
+            .map_err(|_| DbError::Unavailable(String::from("readiness check timed out")))?
+    }
+
+    async fn round_trip(&self) -> Result<(), DbError> {
+        let mut held = self.conn.lock().await;
+        let conn = match held.as_mut() {
+            Some(conn) => conn,
+            None => held.insert(
+                AsyncMysqlConnection::establish(self.url.expose_secret())
+                    .await
+                    .map_err(|e| DbError::Unavailable(e.to_string()))?,
+            ),
+        };
+        let answered = diesel::sql_query("SELECT 1").execute(conn).await;
+        if answered.is_err() {
+            // Broken or not, the next check starts from a fresh connection.
+            *held = None;
+        }
+        answered.map(drop).map_err(DbError::from)
+    }
 }
 
 struct QueryCounter(Arc<AtomicU64>);

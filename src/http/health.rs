@@ -1,4 +1,5 @@
-//! Probes for orchestrators: liveness (`/healthz`), readiness (`/readyz`, checks MySQL), and
+//! Probes for orchestrators: liveness (`/healthz`), readiness (`/readyz`, checks MySQL over a
+//! connection of its own, outside the pool), and
 //! Prometheus metrics (`/metrics`).
 
 use std::sync::Arc;
@@ -15,7 +16,7 @@ pub async fn healthz() -> Json<Value> {
 }
 
 pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Value>) {
-    match state.db.ping().await {
+    match state.readiness.check().await {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");

@@ -29,7 +29,7 @@ use secrecy::SecretString;
 
 use crate::cache::ReadCache;
 use crate::config::HttpSettings;
-use crate::db::Db;
+use crate::db::{Db, ReadinessProbe};
 use crate::graphql::{AppSchema, RegistrationLimiter};
 use crate::registration::Registrations;
 
@@ -40,6 +40,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// router state, and copying this struct field by field cost a tenth of a warm request.
 pub struct AppState {
     pub db: Db,
+    pub readiness: ReadinessProbe,
     /// How long one GraphQL request may run before it is answered `TIMEOUT`.
     pub request_timeout: Duration,
     /// Origins allowed to call from a browser, also checked on websocket upgrades.

@@ -64,6 +64,25 @@ async fn health_and_readiness_probes_answer() {
     assert_eq!(body["status"], "ready");
 }
 
+/// Every pooled connection is busy (held here), yet readiness answers: it checks MySQL over
+/// a connection of its own instead of queueing for the pool until its timeout.
+#[tokio::test]
+async fn readiness_does_not_queue_behind_a_busy_pool() {
+    let app = TestApp::builder()
+        .with_settings(|settings| settings.database.pool_size = 2)
+        .spawn()
+        .await;
+    let _held = (app.db.conn().await.unwrap(), app.db.conn().await.unwrap());
+
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    assert_eq!(
+        app.get("/readyz").await.status(),
+        200,
+        "and again, reusing its connection"
+    );
+}
+
 #[tokio::test]
 async fn cors_allows_only_configured_origins() {
     let app = TestApp::builder()
