@@ -238,19 +238,24 @@ fn the_live_sec_worker_refuses_to_start_without_a_user_agent() {
     assert!(stderr.contains("SEC_USER_AGENT is required"), "{stderr}");
 }
 
-#[test]
-fn the_worker_refuses_a_pool_too_small_to_hold_its_lock_and_write() {
+/// What `finstage worker` (on `sec-dir`, no database) prints when it refuses to start with
+/// `settings`; panics if it starts.
+fn worker_refusal(settings: &[(&str, &str)]) -> String {
     let output = finstage()
         .arg("worker")
         .env("PROVIDER", "sec-dir")
         .env("SEC_DIR", "tests/fixtures/sec")
-        .env("DATABASE_POOL_SIZE", "1")
         .env("DATABASE_URL", "mysql://root@127.0.0.1:1/none")
+        .envs(settings.iter().copied())
         .output()
         .expect("run finstage worker");
-
     assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn the_worker_refuses_a_pool_too_small_to_hold_its_lock_and_write() {
+    let stderr = worker_refusal(&[("DATABASE_POOL_SIZE", "1")]);
     assert!(
         stderr.contains("DATABASE_POOL_SIZE must be at least 2"),
         "{stderr}"
@@ -259,19 +264,11 @@ fn the_worker_refuses_a_pool_too_small_to_hold_its_lock_and_write() {
 
 #[test]
 fn the_worker_refuses_retries_that_could_outlast_the_kafka_poll_interval() {
-    let output = finstage()
-        .arg("worker")
-        .env("PROVIDER", "sec-dir")
-        .env("SEC_DIR", "tests/fixtures/sec")
-        .env("DATABASE_URL", "mysql://root@127.0.0.1:1/none")
-        .env("WORKER_MAX_ATTEMPTS", "10")
-        .env("PROVIDER_TIMEOUT_SECS", "60")
-        .env("WORKER_RETRY_MAX_MS", "60000")
-        .output()
-        .expect("run finstage worker");
-
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = worker_refusal(&[
+        ("WORKER_MAX_ATTEMPTS", "10"),
+        ("PROVIDER_TIMEOUT_SECS", "60"),
+        ("WORKER_RETRY_MAX_MS", "60000"),
+    ]);
     assert!(
         stderr.contains("can hold one request for 1140 s, beyond the 900 s"),
         "{stderr}"

@@ -1,14 +1,16 @@
 //! Registrations that arrive together share one transaction (group commit), and nobody is
 //! answered `PENDING` before the transaction holding their request has committed.
 
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::Duration;
 
 use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, child_log_filter, eventually, sessions_running, spawn_app};
+use crate::helpers::{
+    ChildProcess, TestApp, child_log_filter, eventually, sessions_running, spawn_app, write_lock,
+};
 use crate::support::broker::free_port;
 use crate::support::database::TestDb;
 
@@ -24,14 +26,7 @@ struct OutboxLock(AsyncMysqlConnection);
 
 impl OutboxLock {
     async fn take(database_url: &str) -> Self {
-        let mut conn = AsyncMysqlConnection::establish(database_url)
-            .await
-            .expect("connect");
-        diesel::sql_query("LOCK TABLES registration_requests WRITE")
-            .execute(&mut conn)
-            .await
-            .expect("lock the outbox");
-        Self(conn)
+        Self(write_lock(database_url, "registration_requests").await)
     }
 
     async fn unlock(mut self) {
@@ -112,7 +107,7 @@ async fn registrations_arriving_while_others_commit_are_written_in_one_transacti
 }
 
 /// `finstage serve` as a real process, with no transport, over `database`.
-fn serve(database: &TestDb, port: u16) -> Killed {
+fn serve(database: &TestDb, port: u16) -> ChildProcess {
     Command::new(env!("CARGO_BIN_EXE_finstage"))
         .arg("serve")
         .env("DATABASE_URL", &database.url)
@@ -120,25 +115,8 @@ fn serve(database: &TestDb, port: u16) -> Killed {
         .env("REQUEST_TRANSPORT", "off")
         .env("RUST_LOG", child_log_filter())
         .spawn()
-        .map(Killed)
+        .map(ChildProcess)
         .expect("start finstage serve")
-}
-
-/// A child process, SIGKILLed when dropped if the test has not done so.
-struct Killed(Child);
-
-impl Killed {
-    fn kill(&mut self) {
-        self.0.kill().expect("SIGKILL");
-        self.0.wait().expect("reap");
-    }
-}
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 async fn stored_symbols(conn: &mut AsyncMysqlConnection) -> Vec<String> {

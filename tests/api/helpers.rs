@@ -530,3 +530,35 @@ pub async fn sessions_running(conn: &mut AsyncMysqlConnection, prefix: &str) -> 
     .expect("processlist")
     .n
 }
+
+/// A child process of the test (`finstage serve` or `worker`), SIGKILLed and reaped when
+/// dropped, also when the test fails before stopping it.
+pub struct ChildProcess(pub std::process::Child);
+
+impl ChildProcess {
+    pub fn kill(&mut self) {
+        self.0.kill().expect("SIGKILL");
+        self.0.wait().expect("reap");
+    }
+}
+
+impl Drop for ChildProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A connection of the test's own holding `LOCK TABLES table WRITE` until it is dropped or
+/// unlocks: the app's statements on that table wait, as on a stalled database.
+pub async fn write_lock(database_url: &str, table: &str) -> AsyncMysqlConnection {
+    use diesel_async::AsyncConnection;
+    let mut conn = AsyncMysqlConnection::establish(database_url)
+        .await
+        .expect("a second connection");
+    diesel::sql_query(format!("LOCK TABLES {table} WRITE"))
+        .execute(&mut conn)
+        .await
+        .expect("lock");
+    conn
+}

@@ -3,25 +3,18 @@
 
 use std::time::{Duration, Instant};
 
-use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
+use diesel_async::AsyncMysqlConnection;
 use finstage::domain::FiscalPeriod;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{TestApp, error_code, synthetic};
+use crate::helpers::{TestApp, error_code, synthetic, write_lock};
 
 /// Holds a write lock on `companies` from a connection of its own, so the app's reads of
 /// that table wait: a stalled database, as far as the app can tell.
 async fn lock_companies(app: &TestApp) -> AsyncMysqlConnection {
-    let mut conn = AsyncMysqlConnection::establish(&app.database_url)
-        .await
-        .expect("a second connection");
-    diesel::sql_query("LOCK TABLES companies WRITE")
-        .execute(&mut conn)
-        .await
-        .expect("lock");
-    conn
+    write_lock(&app.database_url, "companies").await
 }
 
 const COMPANY: &str = r#"{ company(symbol: "AAPL") { status } }"#;

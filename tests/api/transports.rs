@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::broker::started_broker;
-use crate::helpers::{TestDb, eventually};
+use crate::helpers::{ChildProcess, TestDb, eventually};
 use crate::upstream::fixtures_dir;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -36,7 +36,7 @@ async fn every_process_stops_within_10_s_of_a_signal_even_with_its_broker_gone()
             .arg("serve")
             .env("LISTEN_ADDR", format!("127.0.0.1:{port}")),
     );
-    let mut serve = Stopping(serve.spawn().expect("start finstage serve"));
+    let mut serve = ChildProcess(serve.spawn().expect("start finstage serve"));
     let mut worker = finstage();
     with_kafka(
         worker
@@ -44,7 +44,7 @@ async fn every_process_stops_within_10_s_of_a_signal_even_with_its_broker_gone()
             .env("PROVIDER", "sec-dir")
             .env("SEC_DIR", fixtures_dir()),
     );
-    let mut worker = Stopping(worker.spawn().expect("start finstage worker"));
+    let mut worker = ChildProcess(worker.spawn().expect("start finstage worker"));
 
     // A company going READY shows both are connected: relay, worker and result listener.
     let client = reqwest::Client::new();
@@ -80,16 +80,6 @@ async fn every_process_stops_within_10_s_of_a_signal_even_with_its_broker_gone()
 
 fn finstage() -> Command {
     Command::new(env!("CARGO_BIN_EXE_finstage"))
-}
-
-/// A child process killed if the test fails before stopping it.
-struct Stopping(Child);
-
-impl Drop for Stopping {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn signal(child: &Child, signal: &str) {

@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 
 use crate::broker::{Record, TestBroker, consume_records, started_broker, unique_kafka_settings};
 use crate::helpers::{
-    ADMIN_TOKEN, TestApp, TestWorker, child_log_filter, eventually, sessions_running, spawn_worker,
-    test_worker_settings,
+    ADMIN_TOKEN, ChildProcess, TestApp, TestWorker, child_log_filter, eventually, sessions_running,
+    spawn_worker, test_worker_settings,
 };
 use crate::subscriptions::{StatusSubscription, wait_for_result_listener};
 use crate::upstream::{APPLE_FACTS_PATH, Fault, Gate, UpstreamServer};
@@ -566,7 +566,7 @@ async fn two_workers_never_ingest_one_company_twice() {
 
 /// `finstage worker` as a real process, configured through its environment with `settings`
 /// (the same settings the in-process workers get).
-fn worker_process(settings: &WorkerSettings) -> WorkerProcess {
+fn worker_process(settings: &WorkerSettings) -> ChildProcess {
     let provider = &settings.ingestion.provider;
     assert_eq!(provider.provider, finstage::config::ProviderKind::Sec);
     let kafka = &settings.kafka;
@@ -621,25 +621,8 @@ fn worker_process(settings: &WorkerSettings) -> WorkerProcess {
         .env("PROVIDER_TIMEOUT_SECS", provider.timeout_secs.to_string())
         .env("RUST_LOG", child_log_filter())
         .spawn()
-        .map(WorkerProcess)
+        .map(ChildProcess)
         .expect("start finstage worker")
-}
-
-/// A `finstage worker` process, killed when dropped (also when a test fails).
-struct WorkerProcess(std::process::Child);
-
-impl WorkerProcess {
-    fn kill(&mut self) {
-        self.0.kill().expect("SIGKILL the worker");
-        self.0.wait().expect("reap the worker");
-    }
-}
-
-impl Drop for WorkerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[tokio::test]
