@@ -264,11 +264,14 @@ pub struct ProviderSettings {
 
     /// Most bytes of one provider answer read, after decompression (default 64 MiB). A larger
     /// answer fails the request as invalid instead of exhausting memory.
-    #[arg(long, env = "PROVIDER_MAX_BODY_BYTES", default_value_t = 64 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "PROVIDER_MAX_BODY_BYTES", default_value_t = Self::DEFAULT_MAX_BODY_BYTES, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_body_bytes: u64,
 }
 
 impl ProviderSettings {
+    /// `PROVIDER_MAX_BODY_BYTES` when unset: 64 MiB.
+    pub const DEFAULT_MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
+
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.timeout_secs)
     }

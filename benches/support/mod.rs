@@ -41,7 +41,7 @@ pub fn sec_dir_ingestion() -> finstage::config::IngestionSettings {
             fmp_base_url: String::new(),
             fmp_api_key: None,
             timeout_secs: 30,
-            max_body_bytes: 64 * 1024 * 1024,
+            max_body_bytes: finstage::config::ProviderSettings::DEFAULT_MAX_BODY_BYTES,
         },
         max_attempts: 1,
         retry_base_ms: 100,

@@ -53,7 +53,11 @@ pub async fn post(
         Err(rejection) => return rejection.into_response(),
     };
     // A mutation is never cached, and identical ones must not wait for each other.
-    let key = key.filter(|_| !may_run(&mut request.0, OperationType::Mutation));
+    let key = if may_run(&mut request.0, OperationType::Mutation) {
+        None
+    } else {
+        key
+    };
     execute(&state, caller, key, request).await
 }
 

@@ -70,11 +70,11 @@ const STORE_ALLOWANCE: Duration = Duration::from_secs(60);
 /// worker while this one still holds it.
 fn fits_poll_interval(settings: &IngestionSettings) -> Result<(), WorkerError> {
     let attempts = u64::from(settings.max_attempts);
-    let worst_case = Duration::from_secs(settings.provider.timeout_secs.saturating_mul(attempts))
-        .saturating_add(
-            Duration::from_millis(settings.retry_max_ms)
-                .saturating_mul(u32::try_from(attempts.saturating_sub(1)).unwrap_or(u32::MAX)),
-        );
+    let fetching_ms = attempts.saturating_mul(settings.provider.timeout_secs.saturating_mul(1000));
+    let pausing_ms = attempts
+        .saturating_sub(1)
+        .saturating_mul(settings.retry_max_ms);
+    let worst_case = Duration::from_millis(fetching_ms.saturating_add(pausing_ms));
     let limit = kafka::MAX_POLL_INTERVAL.saturating_sub(STORE_ALLOWANCE);
     if worst_case > limit {
         return Err(WorkerError::HandlingTooLong {

@@ -472,7 +472,7 @@ pub fn sec_dir_provider() -> ProviderSettings {
         fmp_base_url: String::new(),
         fmp_api_key: None,
         timeout_secs: 10,
-        max_body_bytes: 64 * 1024 * 1024,
+        max_body_bytes: ProviderSettings::DEFAULT_MAX_BODY_BYTES,
     }
 }
 

@@ -112,7 +112,7 @@ impl UpstreamServer {
             fmp_base_url: self.base_url.clone(),
             fmp_api_key: None,
             timeout_secs: 10,
-            max_body_bytes: 64 * 1024 * 1024,
+            max_body_bytes: ProviderSettings::DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
