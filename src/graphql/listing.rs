@@ -1,9 +1,13 @@
 //! `searchCompanies`: symbol and name search over the securities master.
 
-use async_graphql::{Context, Object, ResultExt, SimpleObject};
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{ComplexObject, Context, Object, ResultExt, SimpleObject};
 
 use super::ApiError;
+use super::company::Company;
+use super::loaders::CompanyLoader;
 use crate::db::{Db, listings};
+use crate::domain::Symbol;
 
 /// Most results one search returns.
 pub const MAX_SEARCH_RESULTS: i32 = 100;
@@ -57,6 +61,7 @@ impl ListingQuery {
 
 /// A listed security from SEC's company tickers list.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Listing {
     pub symbol: String,
     /// SEC Central Index Key, zero-padded to 10 digits.
@@ -73,5 +78,23 @@ impl From<listings::Listing> for Listing {
             name: row.name,
             exchange: row.exchange,
         }
+    }
+}
+
+#[ComplexObject]
+impl Listing {
+    /// The company as stored, in whatever status; null when it is not stored. Unlike
+    /// `Query.company`, reading this never registers the company, so a search can show which
+    /// results are stored and offer `requestRegistration` for the rest.
+    async fn company(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Company>> {
+        let symbol = Symbol::parse(&self.symbol)
+            .map_err(ApiError::from)
+            .extend()?;
+        let record = ctx
+            .data::<DataLoader<CompanyLoader>>()?
+            .load_one(symbol.clone())
+            .await
+            .extend()?;
+        Ok(record.map(|record| Company::stored(symbol, record)))
     }
 }

@@ -1,7 +1,8 @@
 //! HTTP transport (axum): the route table, GraphQL endpoint, GraphiQL, subscriptions over
-//! graphql-ws (`/graphql/ws`), health probes, metrics, with request tracing, CORS and a body
-//! size limit around them.
+//! graphql-ws (`/graphql/ws`), the dashboard, health probes, metrics, with request tracing,
+//! CORS and a body size limit around them.
 
+mod dashboard;
 mod graphiql;
 mod graphql;
 mod health;
@@ -18,6 +19,7 @@ use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::get;
+use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -76,7 +78,8 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route("/graphiql/{file}", get(graphiql::asset))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics));
+        .route("/metrics", get(health::metrics))
+        .merge(dashboard_routes());
     with_security_headers(routes)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // A backstop for every route; GraphQL answers its own `TIMEOUT` a second earlier.
@@ -87,6 +90,18 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .layer(cors(&settings.cors_allowed_origins))
         .layer(TraceLayer::new_for_http())
         .with_state(Arc::new(state))
+}
+
+/// The dashboard's pages (each answers the app, which routes in the browser) and its files,
+/// compressed: its bundle shrinks to about a third.
+fn dashboard_routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(dashboard::page))
+        .route("/companies/{symbol}", get(dashboard::page))
+        .route("/compare", get(dashboard::page))
+        .route("/assets/{file}", get(dashboard::asset))
+        .route("/favicon.svg", get(dashboard::favicon))
+        .layer(CompressionLayer::new())
 }
 
 /// On every response that does not set its own: no MIME sniffing, no framing, no referrer,

@@ -10,6 +10,7 @@ mod broker;
 mod cache;
 mod cli;
 mod company;
+mod dashboard;
 mod errors;
 mod group_commit;
 mod helpers;

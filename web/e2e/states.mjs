@@ -1,0 +1,31 @@
+// Clear states for what the API answers, against a gateway that allows two new companies per
+// minute: an unknown symbol (NOT_FOUND), an invalid one (BAD_USER_INPUT), and a second new
+// company (RATE_LIMITED, with a button to ask again).
+import { BASE_URL, assert, withBrowser } from './lib.mjs';
+
+await withBrowser('states', async (page) => {
+  await page.goto(`${BASE_URL}/companies/QQQQQX`);
+  const notFound = page.locator('.registration[data-status=NOT_FOUND]');
+  await notFound.waitFor();
+  assert.match(await notFound.textContent(), /NOT_FOUND/);
+  await page.screenshot({ path: `${process.env.OUT_DIR}/states-not-found.png` });
+
+  await page.goto(`${BASE_URL}/companies/${encodeURIComponent('not a symbol!')}`);
+  const invalid = page.locator('[role=alert][data-code=BAD_USER_INPUT]');
+  await invalid.waitFor();
+  await page.screenshot({ path: `${process.env.OUT_DIR}/states-bad-input.png` });
+
+  await page.goto(`${BASE_URL}/companies/AMZN`);
+  await page.locator('.registration[data-status=PENDING]').waitFor();
+  await page.goto(`${BASE_URL}/companies/MSFT`);
+  const limited = page.locator('.registration[data-status=RATE_LIMITED]');
+  await limited.waitFor();
+  await limited.getByRole('button', { name: 'Request registration' }).waitFor();
+
+  // A path the app does not know (the gateway itself answers 404 for it): its own page.
+  await page.evaluate(() => {
+    history.pushState(null, '', '/no/such/page');
+    dispatchEvent(new PopStateEvent('popstate'));
+  });
+  await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+});
