@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
+use diesel_async::RunQueryDsl;
 use finstage::domain::Symbol;
 use finstage::ingestion::import::{Companies, import_dir};
 use reqwest::StatusCode;
@@ -177,8 +178,16 @@ async fn compare_shows_two_companies_side_by_side_from_a_deep_link() {
 }
 
 #[tokio::test]
-async fn unknown_invalid_and_rate_limited_symbols_show_their_states() {
+async fn unknown_invalid_failed_and_rate_limited_symbols_show_their_states() {
     let app = app_with(&[], TestApp::builder().registrations_per_minute(2)).await;
+    diesel::sql_query(
+        "INSERT INTO companies (symbol, name, status, status_reason, created_at, updated_at) \
+         VALUES ('TSLA', 'Tesla, Inc.', 'FAILED', 'the provider answered 503 three times', \
+         NOW(), NOW())",
+    )
+    .execute(&mut app.conn().await)
+    .await
+    .expect("a FAILED company");
     browse(&app, "states.mjs").await;
 }
 

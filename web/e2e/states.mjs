@@ -1,6 +1,7 @@
 // Clear states for what the API answers, against a gateway that allows two new companies per
-// minute: an unknown symbol (NOT_FOUND), an invalid one (BAD_USER_INPUT), and a second new
-// company (RATE_LIMITED, with a button to ask again).
+// minute: an unknown symbol (NOT_FOUND), an invalid one (BAD_USER_INPUT), a company whose
+// ingestion FAILED (its reason, a button to ask again), and one new company too many
+// (RATE_LIMITED, with the same button).
 import { BASE_URL, assert, withBrowser } from './lib.mjs';
 
 await withBrowser('states', async (page) => {
@@ -14,6 +15,13 @@ await withBrowser('states', async (page) => {
   const invalid = page.locator('[role=alert][data-code=BAD_USER_INPUT]');
   await invalid.waitFor();
   await page.screenshot({ path: `${process.env.OUT_DIR}/states-bad-input.png` });
+
+  await page.goto(`${BASE_URL}/companies/TSLA`);
+  const failed = page.locator('.registration[data-status=FAILED]');
+  await failed.waitFor();
+  assert.match(await failed.textContent(), /the provider answered 503 three times/);
+  await failed.getByRole('button', { name: 'Request registration' }).waitFor();
+  await page.screenshot({ path: `${process.env.OUT_DIR}/states-failed.png` });
 
   await page.goto(`${BASE_URL}/companies/AMZN`);
   await page.locator('.registration[data-status=PENDING]').waitFor();
