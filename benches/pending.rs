@@ -41,6 +41,7 @@ fn settings(brokers: String) -> Result<ServeSettings, Error> {
                 max_subscriptions_per_connection: 20,
                 connection_init_timeout_secs: 10,
                 idle_timeout_secs: 60,
+                status_recheck_secs: 30,
             },
         },
         api: ApiSettings {

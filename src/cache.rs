@@ -354,6 +354,20 @@ impl ReadCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// Drops everything: for when outcomes may have been missed and no entry can be trusted.
+    pub fn invalidate_all(&self) {
+        let _exclusive = self
+            .invalidating
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.responses.invalidate_all();
+        self.companies.invalidate_all();
+        self.income.invalidate_all();
+        self.balance.invalidate_all();
+        self.cash_flow.invalidate_all();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
     fn shared(&self) -> RwLockReadGuard<'_, ()> {
         self.invalidating
             .read()

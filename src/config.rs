@@ -111,6 +111,12 @@ pub struct WebSocketSettings {
     /// Seconds a connection may go without a subscription and without a message.
     #[arg(long = "ws-idle-timeout-secs", env = "WS_IDLE_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub idle_timeout_secs: u64,
+
+    /// Seconds between re-reads of the stored status for a subscriber whose company is still
+    /// on its way (not stored, `PENDING`, `IN_PROGRESS`), so it never waits forever for an
+    /// outcome this gateway did not receive.
+    #[arg(long = "ws-status-recheck-secs", env = "WS_STATUS_RECHECK_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub status_recheck_secs: u64,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::StreamConsumer;
+use rdkafka::consumer::{ConsumerContext, DefaultConsumerContext, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::OwnedHeaders;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -89,6 +89,23 @@ pub fn consumer(
     session_timeout_ms: u32,
     offset_reset: &str,
 ) -> Result<StreamConsumer, KafkaError> {
+    consumer_with_context(
+        settings,
+        group_id,
+        session_timeout_ms,
+        offset_reset,
+        DefaultConsumerContext,
+    )
+}
+
+/// `consumer`, with `context` told of every rebalance.
+pub fn consumer_with_context<C: ConsumerContext + 'static>(
+    settings: &KafkaSettings,
+    group_id: &str,
+    session_timeout_ms: u32,
+    offset_reset: &str,
+    context: C,
+) -> Result<StreamConsumer<C>, KafkaError> {
     client_config(settings)
         .set("group.id", group_id)
         .set("enable.auto.commit", "true")
@@ -101,7 +118,7 @@ pub fn consumer(
             "max.poll.interval.ms",
             MAX_POLL_INTERVAL.as_millis().to_string(),
         )
-        .create()
+        .create_with_context(context)
 }
 
 /// Creates the service's topics where missing; many production clusters disable

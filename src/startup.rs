@@ -75,6 +75,7 @@ impl Application {
                 registrations.clone(),
                 limiter.clone(),
                 feed.clone(),
+                Duration::from_secs(settings.http.websocket.status_recheck_secs),
                 settings.api.introspection,
             ),
             graphiql: settings.api.graphiql,

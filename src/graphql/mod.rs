@@ -13,6 +13,7 @@ mod request;
 mod subscription;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
@@ -43,7 +44,8 @@ pub struct Mutation(mutation::RegistrationMutation);
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema with everything resolvers need as schema data: the database pool, the
-/// registration writer and rate limiter, the status feed and its stored-status loader; introspection
+/// registration writer and rate limiter, the status feed and how subscribers re-read stored
+/// statuses; introspection
 /// on or off. The caller (`Caller`) is request data, set
 /// by the HTTP layer.
 pub fn build_schema(
@@ -51,6 +53,7 @@ pub fn build_schema(
     registrations: Registrations,
     limiter: Arc<RegistrationLimiter>,
     feed: StatusFeed,
+    status_recheck: Duration,
     introspection: bool,
 ) -> AppSchema {
     let builder = if introspection {
@@ -59,7 +62,7 @@ pub fn build_schema(
         builder().disable_introspection()
     };
     builder
-        .data(subscription::stored_status_loader(db.clone()))
+        .data(subscription::StatusWatch::new(db.clone(), status_recheck))
         .data(db)
         .data(registrations)
         .data(limiter)

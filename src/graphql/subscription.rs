@@ -1,21 +1,27 @@
 //! `Subscription.companyStatus`: a company's status, live, over graphql-ws (`/graphql/ws`).
 //! The stream starts with the stored status (so an event that happened just before the
 //! subscription is not missed), then follows the ingestion results this gateway receives.
-//! Stored statuses are read through one process-wide `StoredStatuses` loader, so many
-//! subscriptions arriving together (on one socket or many) cost one query.
+//! Where those may have been missed, the stored status stands in: after the subscriber fell
+//! behind the feed, after the result listener was reassigned (`FeedEvent::Resync`), and every
+//! `WS_STATUS_RECHECK_SECS` while the company is still on its way; a re-read is sent only
+//! when it differs from what the subscriber last got. Stored statuses are read through one
+//! process-wide `StoredStatuses` loader, so many subscriptions arriving together (on one
+//! socket or many) cost one query.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, ResultExt, Subscription};
 use futures_util::{Stream, StreamExt, stream};
-use tokio_stream::wrappers::BroadcastStream;
-use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::time::{Instant, Interval, MissedTickBehavior};
 
 use super::ApiError;
 use crate::db::{Db, companies};
-use crate::domain::{StatusEvent, Symbol};
-use crate::results::StatusFeed;
+use crate::domain::{CompanyStatus, StatusEvent, Symbol};
+use crate::results::{FeedEvent, StatusFeed};
 
 #[derive(Default)]
 pub struct Subscription;
@@ -30,33 +36,97 @@ impl Subscription {
         symbol: String,
     ) -> async_graphql::Result<impl Stream<Item = StatusEvent> + use<>> {
         let symbol = Symbol::parse(&symbol).map_err(ApiError::from).extend()?;
-        let stored = ctx.data::<StoredStatusLoader>()?.clone();
+        let watch = ctx.data::<StatusWatch>()?.clone();
         // Subscribe before reading, so nothing falls between the read and the first event.
-        let events = BroadcastStream::new(ctx.data::<StatusFeed>()?.subscribe());
-        let current = stored.load_one(symbol.clone()).await.extend()?;
-        let changes = events.filter_map(move |event| {
-            let (stored, symbol) = (stored.clone(), symbol.clone());
-            async move {
-                match event {
-                    Ok(event) => (event.symbol == symbol.as_str()).then_some(event),
-                    // This subscriber fell behind and missed events, perhaps its company's:
-                    // the stored status stands in for them.
-                    Err(BroadcastStreamRecvError::Lagged(missed)) => {
-                        tracing::warn!(missed, %symbol, "status subscriber lagged; re-reading");
-                        stored.load_one(symbol).await.ok().flatten()
-                    }
-                }
-            }
-        });
-        Ok(stream::iter(current).chain(changes))
+        let events = ctx.data::<StatusFeed>()?.subscribe();
+        let current = watch.stored.load_one(symbol.clone()).await.extend()?;
+        let watching = Watching {
+            recheck: watch.interval(),
+            watch,
+            symbol,
+            events,
+            last: current.clone(),
+        };
+        Ok(stream::iter(current).chain(stream::unfold(watching, Watching::next)))
     }
 }
 
-/// Shared by every subscription of the process; it caches nothing, it only batches.
-pub type StoredStatusLoader = std::sync::Arc<DataLoader<StoredStatuses>>;
+/// How subscriptions read stored statuses; schema data, shared by every subscription.
+#[derive(Clone)]
+pub struct StatusWatch {
+    /// Caches nothing, it only batches.
+    stored: Arc<DataLoader<StoredStatuses>>,
+    recheck: Duration,
+}
 
-pub fn stored_status_loader(db: Db) -> StoredStatusLoader {
-    std::sync::Arc::new(DataLoader::new(StoredStatuses(db), tokio::spawn))
+impl StatusWatch {
+    pub fn new(db: Db, recheck: Duration) -> Self {
+        Self {
+            stored: Arc::new(DataLoader::new(StoredStatuses(db), tokio::spawn)),
+            recheck,
+        }
+    }
+
+    fn interval(&self) -> Interval {
+        let mut interval = tokio::time::interval_at(Instant::now() + self.recheck, self.recheck);
+        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        interval
+    }
+}
+
+/// One subscription's state between events.
+struct Watching {
+    watch: StatusWatch,
+    symbol: Symbol,
+    events: broadcast::Receiver<FeedEvent>,
+    recheck: Interval,
+    /// What the subscriber last got.
+    last: Option<StatusEvent>,
+}
+
+impl Watching {
+    async fn next(mut self) -> Option<(StatusEvent, Self)> {
+        loop {
+            let waiting = self.last.as_ref().is_none_or(|event| {
+                matches!(
+                    event.status,
+                    CompanyStatus::Pending | CompanyStatus::InProgress
+                )
+            });
+            let reread = tokio::select! {
+                received = self.events.recv() => match received {
+                    Ok(FeedEvent::Status(event)) if event.symbol == self.symbol.as_str() => {
+                        self.last = Some(event.clone());
+                        return Some((event, self));
+                    }
+                    Ok(FeedEvent::Status(_)) => false,
+                    Ok(FeedEvent::Resync) => true,
+                    // This subscriber fell behind and missed events, perhaps its company's.
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, symbol = %self.symbol, "status subscriber lagged; re-reading");
+                        true
+                    }
+                    Err(RecvError::Closed) => return None,
+                },
+                _ = self.recheck.tick(), if waiting => true,
+            };
+            if !reread {
+                continue;
+            }
+            let Ok(Some(stored)) = self.watch.stored.load_one(self.symbol.clone()).await else {
+                continue;
+            };
+            // A new `at` with the same status is a re-ingestion the subscriber did not hear of.
+            if self.last.as_ref().is_none_or(|last| {
+                last.status != stored.status
+                    || last.status_reason != stored.status_reason
+                    || last.at != stored.at
+            }) {
+                self.last = Some(stored.clone());
+                return Some((stored, self));
+            }
+        }
+    }
 }
 
 /// Companies' statuses as stored.

@@ -1,23 +1,51 @@
 //! The gateway's Kafka consumer on the result topic: its own consumer group per gateway,
 //! since every gateway needs every event; each event is handed to `results::deliver`.
+//!
+//! The group reads from the latest offset and commits nothing, so whenever the consumer is
+//! given its partitions (at start, and again after a rebalance, a lost session or a broker
+//! restart) events published while it had none may be gone. It cannot know, so on every
+//! assignment it `resync`s: the whole cache is dropped and subscribers re-read stored
+//! statuses. If it cannot subscribe at all, it retries with backoff until shutdown.
 
 use std::sync::Arc;
 
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::ClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use tokio_util::sync::CancellationToken;
 
-use super::{StatusFeed, deliver};
+use super::{StatusFeed, deliver, resync};
+use crate::backoff::Backoff;
 use crate::cache::ReadCache;
 use crate::config::KafkaSettings;
 use crate::kafka::{self, ResultMessage};
 
 pub struct ResultListener {
-    consumer: StreamConsumer,
+    consumer: StreamConsumer<ResyncOnAssignment>,
     settings: KafkaSettings,
     cache: Arc<ReadCache>,
     feed: StatusFeed,
+}
+
+/// Runs on the consumer's thread at each rebalance.
+pub struct ResyncOnAssignment {
+    cache: Arc<ReadCache>,
+    feed: StatusFeed,
+}
+
+impl ClientContext for ResyncOnAssignment {}
+
+impl ConsumerContext for ResyncOnAssignment {
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(partitions) = rebalance {
+            tracing::info!(
+                partitions = partitions.count(),
+                "result partitions assigned; dropping the read cache and re-reading statuses"
+            );
+            resync(&self.cache, &self.feed);
+        }
+    }
 }
 
 impl ResultListener {
@@ -27,10 +55,12 @@ impl ResultListener {
         feed: StatusFeed,
     ) -> Result<Self, KafkaError> {
         let group = format!("finstage-gateway-{}", uuid::Uuid::new_v4().simple());
+        let context = ResyncOnAssignment {
+            cache: Arc::clone(&cache),
+            feed: feed.clone(),
+        };
         Ok(Self {
-            // Only events from now on matter: a subscriber reads the current status from
-            // the database first.
-            consumer: kafka::consumer(settings, &group, 45_000, "latest")?,
+            consumer: kafka::consumer_with_context(settings, &group, 45_000, "latest", context)?,
             settings: settings.clone(),
             cache,
             feed,
@@ -39,11 +69,7 @@ impl ResultListener {
 
     /// Listens until `shutdown`, once Kafka answers.
     pub async fn run(self, shutdown: CancellationToken) {
-        if !kafka::ensure_topics_retrying(&self.settings, &shutdown).await {
-            return;
-        }
-        if let Err(error) = self.consumer.subscribe(&[&self.settings.result_topic]) {
-            tracing::error!(%error, "cannot subscribe to the result topic; live status is off");
+        if !self.subscribe(&shutdown).await {
             return;
         }
         loop {
@@ -61,6 +87,26 @@ impl ResultListener {
                     None => tracing::warn!("empty result message ignored"),
                 },
                 Err(error) => tracing::warn!(%error, "result listener error"),
+            }
+        }
+    }
+
+    /// Ensures the topics and subscribes, retrying with backoff; false on shutdown.
+    async fn subscribe(&self, shutdown: &CancellationToken) -> bool {
+        let mut backoff = Backoff::starting_at(std::time::Duration::from_millis(500));
+        loop {
+            if !kafka::ensure_topics_retrying(&self.settings, shutdown).await {
+                return false;
+            }
+            match self.consumer.subscribe(&[&self.settings.result_topic]) {
+                Ok(()) => return true,
+                Err(error) => {
+                    let pause = backoff.next_delay();
+                    tracing::error!(%error, ?pause, "cannot subscribe to the result topic; retrying");
+                    if !Backoff::sleep(pause, shutdown).await {
+                        return false;
+                    }
+                }
             }
         }
     }

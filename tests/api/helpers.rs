@@ -99,6 +99,7 @@ pub fn test_serve_settings(database_url: &str) -> ServeSettings {
                 max_subscriptions_per_connection: 20,
                 connection_init_timeout_secs: 10,
                 idle_timeout_secs: 60,
+                status_recheck_secs: 30,
             },
         },
         kafka: test_kafka_settings("127.0.0.1:9", "unused"),

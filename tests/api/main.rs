@@ -12,6 +12,7 @@ mod cli;
 mod company;
 mod dashboard;
 mod errors;
+mod faults;
 mod group_commit;
 mod helpers;
 mod http;

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use diesel_async::RunQueryDsl;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -336,4 +337,35 @@ async fn sockets_are_limited_per_client_by_origin_and_in_time() {
         closed_within(&mut again, Duration::from_secs(3)).await,
         "a message over 64 KiB closes the socket"
     );
+}
+
+#[tokio::test]
+async fn a_subscriber_whose_outcome_never_reaches_the_gateway_reads_it_from_the_database() {
+    // No transport: nothing will ever announce this company's outcome to the gateway.
+    let app = TestApp::builder()
+        .with_settings(|s| s.http.websocket.status_recheck_secs = 1)
+        .spawn()
+        .await;
+    let body = app
+        .graphql(r#"{ company(symbol: "AMZN") { status } }"#, json!({}))
+        .await;
+    assert_eq!(body["data"]["company"]["status"], "PENDING", "{body}");
+    let mut subscription = StatusSubscription::open(&app, "AMZN").await;
+    let first = subscription.next(Duration::from_secs(5)).await;
+    assert_eq!(first.expect("the stored status")["status"], "PENDING");
+    // A re-read that finds nothing new sends nothing.
+    assert_eq!(subscription.next(Duration::from_millis(2_500)).await, None);
+
+    // Another process stores the outcome; its event is lost.
+    diesel::sql_query(
+        "UPDATE companies SET status = 'READY', status_reason = NULL WHERE symbol = 'AMZN'",
+    )
+    .execute(&mut app.conn().await)
+    .await
+    .expect("update");
+
+    let events = subscription.until("READY", Duration::from_secs(5)).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    // READY is where a subscriber stops waiting: no more re-reads, no more events.
+    assert_eq!(subscription.next(Duration::from_millis(2_500)).await, None);
 }

@@ -75,11 +75,18 @@ impl TestBroker {
     }
 }
 
-impl Drop for TestBroker {
-    fn drop(&mut self) {
+impl TestBroker {
+    /// Kills the broker (as a crash would); its data stays for the next `start`.
+    pub fn stop(&mut self) {
         if let Some(mut process) = self.process.take() {
             let _ = process.kill();
             let _ = process.wait();
         }
+    }
+}
+
+impl Drop for TestBroker {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

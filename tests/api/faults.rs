@@ -1,0 +1,131 @@
+//! Faults against the real parts: a Kafka-protocol broker killed and restarted under running
+//! gateways.
+
+use std::time::Duration;
+
+use diesel_async::RunQueryDsl;
+use finstage::domain::Symbol;
+use finstage::ingestion::import::{Companies, import_dir};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use crate::broker::{started_broker, unique_kafka_settings};
+use crate::helpers::{TestApp, eventually};
+use crate::normalization::FIXTURES;
+use crate::subscriptions::{StatusSubscription, publish_ready_result, wait_for_result_listener};
+use crate::support::broker::TestBroker;
+
+const REVENUE_2023: &str = r#"{ company(symbol: "AAPL") {
+    incomeStatements(fiscalYearFrom: 2023, fiscalYearTo: 2023) { revenue } } }"#;
+
+async fn revenue_2023(app: &TestApp) -> Value {
+    let body = app.graphql(REVENUE_2023, json!({})).await;
+    body["data"]["company"]["incomeStatements"][0]["revenue"].clone()
+}
+
+#[tokio::test]
+async fn after_a_broker_restart_two_gateways_serve_re_ingested_data_within_ten_seconds() {
+    let (mut broker, kafka) = started_broker().await;
+    let first = TestApp::builder()
+        .kafka(kafka.clone())
+        .cache_ttl(3_600)
+        .spawn()
+        .await;
+    let database_url = first.database_url.clone();
+    let second = TestApp::builder()
+        .without_database()
+        .kafka(kafka.clone())
+        .cache_ttl(3_600)
+        .with_settings(move |s| s.database.url = SecretString::from(database_url))
+        .spawn()
+        .await;
+    let aapl = [Symbol::parse("AAPL").unwrap()];
+    import_dir(&first.db, FIXTURES.as_ref(), Companies::Only(&aapl))
+        .await
+        .expect("import");
+    wait_for_result_listener(&first, &kafka).await;
+    wait_for_result_listener(&second, &kafka).await;
+    for app in [&first, &second] {
+        assert_eq!(revenue_2023(app).await, "383285000000");
+    }
+    let mut watching = StatusSubscription::open(&second, "AAPL").await;
+    assert_eq!(
+        watching.next(Duration::from_secs(5)).await.unwrap()["status"],
+        "READY"
+    );
+
+    broker.stop();
+    // Re-ingested while the broker is down: both gateways still serve what they cached.
+    re_ingest(&first).await;
+    for app in [&first, &second] {
+        assert_eq!(revenue_2023(app).await, "383285000000", "cached");
+    }
+    broker.start().await;
+    // The worker's outcome goes out as soon as the broker is back.
+    publish_ready_result(&kafka, "AAPL").await;
+
+    for (name, app) in [("first", &first), ("second", &second)] {
+        eventually(
+            Duration::from_secs(10),
+            format!("the {name} gateway to serve the re-ingested revenue"),
+            || async { revenue_2023(app).await == "383285000001" },
+        )
+        .await;
+    }
+    let events = watching.until("READY", Duration::from_secs(10)).await;
+    assert!(!events.is_empty());
+}
+
+#[tokio::test]
+async fn a_gateway_whose_listener_gets_its_partitions_drops_what_it_cached_before() {
+    // The broker is down while the gateway starts and caches Apple.
+    let mut broker = TestBroker::reserve();
+    let kafka = unique_kafka_settings(&broker);
+    let app = TestApp::builder()
+        .kafka(kafka.clone())
+        .cache_ttl(3_600)
+        .spawn()
+        .await;
+    let aapl = [Symbol::parse("AAPL").unwrap()];
+    import_dir(&app.db, FIXTURES.as_ref(), Companies::Only(&aapl))
+        .await
+        .expect("import");
+    assert_eq!(revenue_2023(&app).await, "383285000000");
+    let mut watching = StatusSubscription::open(&app, "AAPL").await;
+    assert_eq!(
+        watching.next(Duration::from_secs(5)).await.unwrap()["status"],
+        "READY"
+    );
+    // Long enough for the listener to be backing off between tries.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // Re-ingested while this gateway's listener had no partitions: reading from `latest`,
+    // it would never see that outcome, so here none is published at all.
+    re_ingest(&app).await;
+    broker.start().await;
+
+    eventually(
+        Duration::from_secs(40),
+        "the gateway to serve the re-ingested revenue",
+        || async { revenue_2023(&app).await == "383285000001" },
+    )
+    .await;
+    let events = watching.until("READY", Duration::from_secs(10)).await;
+    assert!(!events.is_empty());
+}
+
+/// What a re-ingestion changes: a figure, and the company's timestamps.
+async fn re_ingest(app: &TestApp) {
+    let mut conn = app.conn().await;
+    for statement in [
+        "UPDATE income_statements SET revenue = revenue + 1 WHERE fiscal_year = 2023 \
+         AND fiscal_period = 'FY'",
+        "UPDATE companies SET last_ingested_at = NOW(), updated_at = NOW() + INTERVAL 1 SECOND \
+         WHERE symbol = 'AAPL'",
+    ] {
+        diesel::sql_query(statement)
+            .execute(&mut conn)
+            .await
+            .expect("re-ingest");
+    }
+}
