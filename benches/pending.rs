@@ -57,6 +57,7 @@ fn settings(brokers: String) -> Result<ServeSettings, Error> {
             dlq_topic: "bench.dlq".into(),
             topic_partitions: 1,
             replication_factor: 1,
+            redrive_after_secs: 1_800,
         },
         cache: CacheSettings {
             max_statements: 100_000,

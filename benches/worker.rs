@@ -33,6 +33,7 @@ async fn main() -> Result<(), Error> {
         dlq_topic: "bench.dlq".into(),
         topic_partitions: 1,
         replication_factor: 1,
+        redrive_after_secs: 1_800,
     };
     kafka::ensure_topics(&kafka).await?;
     let results: StreamConsumer = ClientConfig::new()

@@ -170,6 +170,11 @@ pub struct KafkaSettings {
     /// Replication factor for topics the service creates (3 on a production cluster).
     #[arg(long, env = "KAFKA_REPLICATION_FACTOR", default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..))]
     pub replication_factor: i32,
+    /// Seconds after which the relay publishes again a request that was published but has no
+    /// outcome (lost in Kafka, or its worker died with it); workers skip a request they
+    /// already finished. Keep it above a worker's longest handling (15 min).
+    #[arg(long, env = "OUTBOX_REDRIVE_AFTER_SECS", default_value_t = 1_800, value_parser = clap::value_parser!(u64).range(1..))]
+    pub redrive_after_secs: u64,
 }
 
 #[derive(Debug, Clone, Args)]

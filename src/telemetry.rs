@@ -60,6 +60,11 @@ pub mod metrics {
         metrics::counter!("finstage_registrations_published_total").increment(published as u64);
     }
 
+    /// Published requests without an outcome that the relay published again.
+    pub fn registrations_redriven(redriven: usize) {
+        metrics::counter!("finstage_registrations_redriven_total").increment(redriven as u64);
+    }
+
     /// Requests waiting in the outbox for the relay.
     pub fn outbox_backlog(waiting: i64) {
         metrics::gauge!("finstage_outbox_backlog").set(waiting as f64);

@@ -76,22 +76,31 @@ pub async fn newest_by_symbols(
         .await
 }
 
-/// Claims up to `limit` requests not yet handed to Kafka for `lease`: rows another relay is
-/// claiming right now are skipped, and so are rows under an unexpired lease. The claim is
-/// one short READ COMMITTED transaction (record locks only, no gap locks), so it never
-/// holds up the inserts of new requests; publishing happens after it commits.
-pub async fn claim_unpublished(
+/// Claims up to `limit` open requests for `lease`: those not yet handed to Kafka and, when
+/// `overdue_before` is given, those published before it that still have no outcome (to be
+/// published again). Rows another relay is claiming right now are skipped, and so are rows
+/// under an unexpired lease. The claim is one short READ COMMITTED transaction (record locks
+/// only, no gap locks), so it never holds up the inserts of new requests; publishing happens
+/// after it commits.
+pub async fn claim_due(
     conn: &mut AsyncMysqlConnection,
     limit: i64,
     lease: chrono::Duration,
+    overdue_before: Option<NaiveDateTime>,
 ) -> QueryResult<Vec<RegistrationRecord>> {
     diesel::sql_query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         .execute(conn)
         .await?;
     conn.transaction(async |conn| {
         let now = chrono::Utc::now().naive_utc();
+        // Nothing was published before 1970: without a cutoff, only unpublished rows are due.
+        let cutoff = overdue_before.unwrap_or(chrono::DateTime::UNIX_EPOCH.naive_utc());
         let claimed: Vec<RegistrationRecord> = requests::table
-            .filter(requests::published_at.is_null())
+            .filter(
+                requests::published_at
+                    .is_null()
+                    .or(requests::published_at.lt(cutoff)),
+            )
             .filter(requests::completed_at.is_null())
             .filter(
                 requests::lease_expires_at
@@ -148,6 +157,24 @@ pub async fn release(conn: &mut AsyncMysqlConnection, ids: &[i64]) -> QueryResul
         .set(requests::lease_expires_at.eq(None::<NaiveDateTime>))
         .execute(conn)
         .await
+}
+
+/// Makes a published request without an outcome due for publishing again at once; returns
+/// whether there was one.
+pub async fn redrive_now(conn: &mut AsyncMysqlConnection, symbol: &Symbol) -> QueryResult<bool> {
+    diesel::update(
+        requests::table
+            .filter(requests::symbol.eq(symbol.as_str()))
+            .filter(requests::state.eq(RegistrationState::Published))
+            .filter(requests::completed_at.is_null()),
+    )
+    .set((
+        requests::published_at.eq(None::<NaiveDateTime>),
+        requests::lease_expires_at.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+    .await
+    .map(|updated| updated > 0)
 }
 
 /// Requests waiting for the relay (the outbox backlog).

@@ -83,9 +83,14 @@ pub async fn requeue(
 }
 
 /// A `QUEUED` request to re-ingest a stored company, whose status stays as it is; returns
-/// how many requests were opened (0 when one was open already).
+/// how many requests were opened. When one is open already and was handed to Kafka, it is
+/// published again at once (it may be lost), so a refresh always leads to an attempt.
 pub async fn refresh(conn: &mut AsyncMysqlConnection, symbol: &Symbol) -> QueryResult<usize> {
-    registrations::open_for(conn, std::slice::from_ref(symbol)).await
+    let opened = registrations::open_for(conn, std::slice::from_ref(symbol)).await?;
+    if opened == 0 && registrations::redrive_now(conn, symbol).await? {
+        tracing::info!(%symbol, "refresh publishes the open request again");
+    }
+    Ok(opened)
 }
 
 /// `QUEUED` → `PUBLISHED`: the transport acknowledged these requests. A request a worker

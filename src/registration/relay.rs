@@ -3,8 +3,10 @@
 //! acknowledged. Rows are claimed for a lease with `SELECT … FOR UPDATE SKIP LOCKED` in a
 //! short transaction, so several gateways never publish the same row at once, and no database
 //! lock is held while Kafka is slow or down (queries writing new requests never wait on it).
-//! A crash between publish and mark republishes the row once its lease expires: delivery is
-//! at least once, and consumers deduplicate by `requestId`.
+//! A crash between publish and mark republishes the row once its lease expires, and a
+//! request published `OUTBOX_REDRIVE_AFTER_SECS` ago without an outcome (lost in Kafka, or
+//! dropped with a dead worker) is published again: delivery is at least once, and consumers
+//! deduplicate by `requestId`.
 
 use std::time::Duration;
 
@@ -108,7 +110,20 @@ impl Relay {
     pub async fn relay_round(&self) -> Result<RelayRound, DbError> {
         let mut conn = self.db.conn().await?;
         let lease = chrono::Duration::seconds(LEASE_SECS);
-        let claimed = registrations::claim_unpublished(&mut conn, BATCH_SIZE, lease).await?;
+        let overdue_before = chrono::Utc::now().naive_utc()
+            - chrono::Duration::seconds(
+                i64::try_from(self.settings.redrive_after_secs).unwrap_or(i64::MAX),
+            );
+        let claimed =
+            registrations::claim_due(&mut conn, BATCH_SIZE, lease, Some(overdue_before)).await?;
+        let redriven = claimed.iter().filter(|r| r.published_at.is_some()).count();
+        if redriven > 0 {
+            tracing::warn!(
+                redriven,
+                "publishing again requests that have had no outcome"
+            );
+            metrics::registrations_redriven(redriven);
+        }
         let mut round = RelayRound::default();
         let mut acknowledged = Vec::with_capacity(claimed.len());
         let mut unpublished = Vec::new();

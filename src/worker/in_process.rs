@@ -71,7 +71,9 @@ impl InProcessWorker {
         let db = self.ingestor.db();
         let claimed = {
             let mut conn = db.conn().await?;
-            registrations::claim_unpublished(&mut conn, 1, self.lease()).await?
+            // Never published: a request lost with a crashed gateway comes back when its
+            // lease runs out.
+            registrations::claim_due(&mut conn, 1, self.lease(), None).await?
         };
         let Some(request) = claimed.into_iter().next() else {
             return Ok(false);

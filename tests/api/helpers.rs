@@ -73,6 +73,7 @@ pub fn test_kafka_settings(brokers: &str, topic_suffix: &str) -> KafkaSettings {
         dlq_topic: format!("test.dlq.{topic_suffix}"),
         topic_partitions: 1,
         replication_factor: 1,
+        redrive_after_secs: 1_800,
     }
 }
 

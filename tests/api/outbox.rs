@@ -10,7 +10,8 @@ use finstage::registration::relay::Relay;
 use serde_json::json;
 
 use crate::broker::{TestBroker, consume, started_broker, unique_kafka_settings};
-use crate::helpers::{TestApp, eventually, spawn_app};
+use crate::helpers::{ADMIN_TOKEN, TestApp, eventually, spawn_app, synthetic};
+use finstage::domain::FiscalPeriod;
 
 const PENDING: &str = "query ($s: String!) { company(symbol: $s) { status registration { id } } }";
 
@@ -126,7 +127,7 @@ async fn a_crash_between_publishing_and_marking_duplicates_but_never_loses() {
     // run out.
     {
         let mut conn = app.conn().await;
-        let claimed = registrations::claim_unpublished(&mut conn, 10, chrono::Duration::zero())
+        let claimed = registrations::claim_due(&mut conn, 10, chrono::Duration::zero(), None)
             .await
             .expect("claim");
         assert_eq!(claimed, std::slice::from_ref(&request));
@@ -202,7 +203,7 @@ async fn an_acknowledgement_arriving_after_the_worker_never_rewinds_the_request(
     ];
     let mut conn = app.conn().await;
     registrations::open_for(&mut conn, &symbols).await.unwrap();
-    let claimed = registrations::claim_unpublished(&mut conn, 10, chrono::Duration::seconds(30))
+    let claimed = registrations::claim_due(&mut conn, 10, chrono::Duration::seconds(30), None)
         .await
         .unwrap();
     let id_of = |symbol: &str| claimed.iter().find(|r| r.symbol == symbol).unwrap().id;
@@ -233,4 +234,63 @@ async fn an_acknowledgement_arriving_after_the_worker_never_rewinds_the_request(
     };
     assert_eq!(state_of("AAPL"), RegistrationState::Completed);
     assert_eq!(state_of("MSFT"), RegistrationState::Published);
+}
+
+#[tokio::test]
+async fn a_published_request_without_an_outcome_is_published_again() {
+    let (broker, mut kafka) = started_broker().await;
+    kafka.redrive_after_secs = 2;
+    // No worker consumes the request topic: the first message is as good as lost.
+    let app = TestApp::builder().kafka(kafka.clone()).spawn().await;
+
+    let body = app.graphql(PENDING, json!({ "s": "NVDA" })).await;
+    let request_id = body["data"]["company"]["registration"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+
+    let messages = consume(
+        &broker.brokers(),
+        &kafka.request_topic,
+        2,
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    for (key, message) in &messages {
+        assert_eq!(key, "NVDA");
+        assert_eq!(message.request_id.as_deref(), Some(request_id.as_str()));
+    }
+    assert_eq!(app.requests_for("NVDA").await.len(), 1, "still one request");
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        metrics.contains("finstage_registrations_redriven_total"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_publishes_an_open_request_again_at_once() {
+    let (broker, kafka) = started_broker().await;
+    let app = TestApp::builder().kafka(kafka.clone()).spawn().await;
+    app.seed_company("AAPL", &synthetic(2020..=2023, &[FiscalPeriod::Fy]))
+        .await;
+
+    let first = app.refresh_company("AAPL", Some(ADMIN_TOKEN)).await;
+    assert!(first["errors"].is_null(), "{first}");
+    wait_until_published(&app, &["AAPL"], Duration::from_secs(10)).await;
+    // The request is out, and no outcome comes; a second refresh must not be a no-op.
+    let second = app.refresh_company("AAPL", Some(ADMIN_TOKEN)).await;
+    assert!(second["errors"].is_null(), "{second}");
+
+    let messages = consume(
+        &broker.brokers(),
+        &kafka.request_topic,
+        2,
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert_eq!(messages[0].1.request_id, messages[1].1.request_id);
+    assert_eq!(app.requests_for("AAPL").await.len(), 1, "still one request");
 }
