@@ -9,10 +9,10 @@ mod sql_types;
 pub mod statements;
 
 use std::sync::{
-    Arc,
+    Arc, OnceLock,
     atomic::{AtomicU64, Ordering},
 };
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use deadpool::managed::{HookFuture, Metrics};
 use diesel::connection::{Instrumentation, InstrumentationEvent};
@@ -36,9 +36,9 @@ const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 pub type DbConnection = Object<AsyncMysqlConnection>;
 
 /// A pooled connection idle this long is checked with a round trip before it is handed out;
-/// one used more recently is handed out at once (a dead one then fails its first query,
-/// which callers classify as `Unavailable`). Checking every checkout would double the
-/// statements of a cold read for connections that were in use a moment ago.
+/// one used more recently is handed out at once, unless a connection failure was seen since
+/// (see `LAST_CONNECTION_FAILURE`). Checking every checkout would double the statements of a
+/// cold read for connections that were in use a moment ago.
 const VERIFY_IDLE_AFTER: Duration = Duration::from_secs(10);
 
 /// Database failures, split by what the caller can do about them.
@@ -105,6 +105,59 @@ fn fit(text: &str, chars: usize) -> &str {
     }
 }
 
+/// Whether a message says the connection itself failed: the server went away, restarted
+/// or killed the connection, or the socket broke. diesel-async reports mysql_async's I/O
+/// and driver errors, and server errors without their code, as `DatabaseErrorKind::Unknown`
+/// with only a message, so the message is all there is to tell them by.
+fn is_connection_failure(message: &str) -> bool {
+    const CONNECTION_FAILURES: [&str; 8] = [
+        "Connection to the server is closed",
+        "server has gone away",
+        "Lost connection to",
+        "Server shutdown in progress",
+        "Connection was killed",
+        "Broken pipe",
+        "Connection reset",
+        "Connection refused",
+    ];
+    message.starts_with("Input/output error")
+        || CONNECTION_FAILURES
+            .iter()
+            .any(|failure| message.contains(failure))
+}
+
+/// When a statement last failed because its connection did (milliseconds since
+/// `clock_origin()`, plus one; 0 = never). Every pooled connection last handed out before
+/// then is checked with a round trip before its next use, so the pool sheds the dead
+/// connections a database restart leaves behind at once, instead of handing each out until
+/// it fails. Process-wide, because a diesel error does not say which pool it came from.
+static LAST_CONNECTION_FAILURE: AtomicU64 = AtomicU64::new(0);
+
+fn clock_origin() -> Instant {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    *ORIGIN.get_or_init(Instant::now)
+}
+
+fn millis_since_origin(instant: Instant) -> u64 {
+    u64::try_from(
+        instant
+            .saturating_duration_since(clock_origin())
+            .as_millis(),
+    )
+    .unwrap_or(u64::MAX)
+}
+
+fn note_connection_failure() {
+    let now = millis_since_origin(Instant::now()).saturating_add(1);
+    LAST_CONNECTION_FAILURE.fetch_max(now, Ordering::AcqRel);
+}
+
+/// Whether a connection failure was seen at or after `instant`.
+fn connection_failed_since(instant: Instant) -> bool {
+    let last = AtomicU64::load(&LAST_CONNECTION_FAILURE, Ordering::Acquire);
+    last > 0 && last - 1 >= millis_since_origin(instant)
+}
+
 /// How MariaDB (1969, `max_statement_time`) and MySQL (3024, `max_execution_time`) report a
 /// statement they cancelled for running too long.
 fn is_statement_timeout(message: &str) -> bool {
@@ -142,7 +195,14 @@ impl From<DieselError> for DbError {
             DieselError::DatabaseError(
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 info,
-            ) => Self::Unavailable(info.message().to_owned()),
+            ) => {
+                note_connection_failure();
+                Self::Unavailable(info.message().to_owned())
+            }
+            DieselError::DatabaseError(_, info) if is_connection_failure(info.message()) => {
+                note_connection_failure();
+                Self::Unavailable(info.message().to_owned())
+            }
             DieselError::DatabaseError(_, info) if is_statement_timeout(info.message()) => {
                 Self::Timeout(info.message().to_owned())
             }
@@ -194,7 +254,7 @@ impl Db {
             .wait_timeout(timeout)
             .create_timeout(timeout)
             .recycle_timeout(timeout)
-            .pre_recycle(Hook::async_fn(verify_if_idle))
+            .pre_recycle(Hook::async_fn(verify_if_doubtful))
             .build()
             .map_err(|e| DbError::Unavailable(e.to_string()))?;
         Ok(Self {
@@ -230,13 +290,15 @@ impl Db {
 }
 
 /// The pool's check before reusing a connection: a trivial query, only after an idle spell
-/// (see [`VERIFY_IDLE_AFTER`]). A failure makes the pool drop the connection and try another.
-fn verify_if_idle<'a>(
+/// (see [`VERIFY_IDLE_AFTER`]) or when a connection failed somewhere since this one was last
+/// handed out. A failure makes the pool drop the connection and try another.
+fn verify_if_doubtful<'a>(
     conn: &'a mut AsyncMysqlConnection,
     metrics: &'a Metrics,
 ) -> HookFuture<'a, PoolError> {
     async move {
-        if metrics.last_used() >= VERIFY_IDLE_AFTER {
+        let handed_out = metrics.recycled.unwrap_or(metrics.created);
+        if metrics.last_used() >= VERIFY_IDLE_AFTER || connection_failed_since(handed_out) {
             diesel::sql_query("SELECT 1")
                 .execute(conn)
                 .await
@@ -363,6 +425,40 @@ mod tests {
         assert_eq!(fit("short", 1000), "short");
         let long = "é".repeat(1500);
         assert_eq!(fit(&long, 1000).chars().count(), 1000);
+    }
+
+    #[test]
+    fn connection_failures_are_unavailable_whatever_their_kind() {
+        for message in [
+            "Input/output error: Input/output error: Driver error: `Connection to the server is closed.'",
+            "Input/output error: broken pipe (os error 32)",
+            "Server shutdown in progress",
+            "Lost connection to server during query",
+        ] {
+            assert!(
+                matches!(DbError::from(unknown(message)), DbError::Unavailable(_)),
+                "{message}"
+            );
+        }
+        assert!(matches!(
+            DbError::from(unknown(
+                "Query execution was interrupted (max_statement_time exceeded)"
+            )),
+            DbError::Timeout(_)
+        ));
+        assert!(matches!(
+            DbError::from(unknown("Table 'test.nope' doesn't exist")),
+            DbError::Query(_)
+        ));
+    }
+
+    #[test]
+    fn a_connection_failure_marks_connections_handed_out_before_it() {
+        let before = Instant::now();
+        note_connection_failure();
+        assert!(connection_failed_since(before));
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(!connection_failed_since(Instant::now()));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Faults against the real parts: a Kafka-protocol broker killed and restarted under running
-//! gateways.
+//! gateways, and MariaDB cut off behind a TCP proxy of the harness's own.
 
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ use crate::helpers::{TestApp, eventually};
 use crate::normalization::FIXTURES;
 use crate::subscriptions::{StatusSubscription, publish_ready_result, wait_for_result_listener};
 use crate::support::broker::TestBroker;
+use crate::support::proxy::TcpProxy;
 
 const REVENUE_2023: &str = r#"{ company(symbol: "AAPL") {
     incomeStatements(fiscalYearFrom: 2023, fiscalYearTo: 2023) { revenue } } }"#;
@@ -128,4 +129,101 @@ async fn re_ingest(app: &TestApp) {
             .await
             .expect("re-ingest");
     }
+}
+
+/// One request's outcome: its GraphQL error code (`"ok"` without one) and how long it took.
+async fn read_apple(app: &TestApp) -> (String, Duration) {
+    let started = std::time::Instant::now();
+    let (_, body) = app
+        .post_graphql(
+            r#"{ company(symbol: "AAPL") { status incomeStatements(last: 2) { revenue } } }"#,
+            json!({}),
+        )
+        .await;
+    let code = match body["errors"][0]["extensions"]["code"].as_str() {
+        Some(code) => code.to_owned(),
+        None if body["data"]["company"]["status"] == "READY" => String::from("ok"),
+        None => format!("unexpected answer {body}"),
+    };
+    (code, started.elapsed())
+}
+
+/// Outcomes of `clients` concurrent loops of `read_apple` for `duration`.
+async fn load(app: &TestApp, clients: usize, duration: Duration) -> Vec<(String, Duration)> {
+    let until = tokio::time::Instant::now() + duration;
+    let loops = (0..clients).map(|_| async move {
+        let mut outcomes = Vec::new();
+        while tokio::time::Instant::now() < until {
+            outcomes.push(read_apple(app).await);
+        }
+        outcomes
+    });
+    futures_util::future::join_all(loops)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+#[tokio::test]
+async fn while_mariadb_is_cut_off_clients_get_only_service_unavailable_and_it_recovers_at_once() {
+    let direct = TestApp::builder().spawn().await;
+    let aapl = [Symbol::parse("AAPL").unwrap()];
+    import_dir(&direct.db, FIXTURES.as_ref(), Companies::Only(&aapl))
+        .await
+        .expect("import");
+    let proxy = TcpProxy::start("127.0.0.1:3306".parse().unwrap()).await;
+    // mysql_async moves a connection to 127.0.0.1 onto the server's unix socket unless told
+    // not to, which would bypass the proxy.
+    let proxied_url = format!(
+        "{}?prefer_socket=false",
+        direct
+            .database_url
+            .replacen(":3306/", &format!(":{}/", proxy.port()), 1)
+    );
+    assert_ne!(proxied_url, direct.database_url);
+    // The read cache off, so that every request needs MariaDB.
+    let app = TestApp::builder()
+        .without_database()
+        .with_settings(move |s| {
+            s.database.url = SecretString::from(proxied_url);
+            s.cache.max_statements = 0;
+            s.cache.max_response_bytes = 0;
+        })
+        .spawn()
+        .await;
+
+    let before = load(&app, 8, Duration::from_secs(1)).await;
+    assert!(before.iter().all(|(code, _)| code == "ok"), "{before:?}");
+
+    proxy.cut();
+    let during = load(&app, 8, Duration::from_secs(2)).await;
+    let mut codes: Vec<&str> = during.iter().map(|(code, _)| code.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    assert_eq!(codes, ["SERVICE_UNAVAILABLE"], "{during:?}");
+
+    proxy.restore();
+    // Full service within 5 s of MariaDB's return: from then on, every request succeeds.
+    let recovering = load(&app, 8, Duration::from_secs(5)).await;
+    let after = load(&app, 8, Duration::from_secs(2)).await;
+    assert!(
+        after.iter().all(|(code, _)| code == "ok"),
+        "after 5 s: {:?}",
+        after
+            .iter()
+            .filter(|(code, _)| code != "ok")
+            .collect::<Vec<_>>()
+    );
+    let slowest = [&before, &during, &recovering, &after]
+        .into_iter()
+        .flatten()
+        .map(|(_, took)| *took)
+        .max()
+        .unwrap();
+    // The pool's wait for a connection (DATABASE_TIMEOUT_SECS, 2 s here) bounds each request.
+    assert!(
+        slowest < Duration::from_secs(3),
+        "slowest request {slowest:?}"
+    );
 }

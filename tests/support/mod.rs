@@ -8,6 +8,7 @@
 
 pub mod broker;
 pub mod database;
+pub mod proxy;
 pub mod wait;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
