@@ -154,8 +154,7 @@ fn note_connection_failure() {
 
 /// Whether a connection failure was seen at or after `instant`.
 fn connection_failed_since(instant: Instant) -> bool {
-    let last = AtomicU64::load(&LAST_CONNECTION_FAILURE, Ordering::Acquire);
-    last > 0 && last - 1 >= millis_since_origin(instant)
+    AtomicU64::load(&LAST_CONNECTION_FAILURE, Ordering::Acquire) > millis_since_origin(instant)
 }
 
 /// How MariaDB (1969, `max_statement_time`) and MySQL (3024, `max_execution_time`) report a
