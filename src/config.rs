@@ -303,6 +303,25 @@ pub struct IngestionSettings {
     /// Longest retry delay (milliseconds), also the cap on a provider's Retry-After.
     #[arg(long, env = "WORKER_RETRY_MAX_MS", default_value_t = 30_000)]
     pub retry_max_ms: u64,
+    /// Longest wait (seconds) for a company another worker is ingesting; then the request is
+    /// put back behind the others rather than holding up its partition.
+    #[arg(long, env = "WORKER_LOCK_WAIT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub lock_wait_secs: u64,
+}
+
+impl IngestionSettings {
+    /// How long the provider attempts of one request can take at worst: every attempt
+    /// timing out, every pause between them at its longest.
+    pub fn worst_case_fetch(&self) -> Duration {
+        let attempts = u64::from(self.max_attempts);
+        let fetching_ms = attempts.saturating_mul(self.provider.timeout_secs.saturating_mul(1000));
+        let pausing_ms = attempts.saturating_sub(1).saturating_mul(self.retry_max_ms);
+        Duration::from_millis(fetching_ms.saturating_add(pausing_ms))
+    }
+
+    pub fn lock_wait(&self) -> Duration {
+        Duration::from_secs(self.lock_wait_secs)
+    }
 }
 
 #[derive(Debug, Clone, Args)]

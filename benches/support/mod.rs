@@ -46,5 +46,6 @@ pub fn sec_dir_ingestion() -> finstage::config::IngestionSettings {
         max_attempts: 1,
         retry_base_ms: 100,
         retry_max_ms: 1_000,
+        lock_wait_secs: 60,
     }
 }

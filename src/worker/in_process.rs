@@ -90,8 +90,10 @@ impl InProcessWorker {
             symbol,
             request_id: Some(request.id),
         };
-        if self.ingestor.handle(&request, self, shutdown).await == Handled::Released {
-            release(db, request.request_id).await?;
+        match self.ingestor.handle(&request, self, shutdown).await {
+            Handled::Done => {}
+            // The request stays open in the outbox; the next claim takes it up again.
+            Handled::Released | Handled::Deferred => release(db, request.request_id).await?,
         }
         Ok(true)
     }

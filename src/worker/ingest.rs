@@ -8,10 +8,12 @@
 //! 4. Publish the outcome.
 //!
 //! An infrastructure failure (MySQL or the transport down) in any step retries the whole
-//! request after a backoff; the steps above make that safe.
+//! request after a backoff; the steps above make that safe. Nothing waits without bound: a
+//! company locked longer than `WORKER_LOCK_WAIT_SECS`, or retries that would run past
+//! `HANDLING_DEADLINE`, end as `Handled::Deferred`, and the transport puts the request back.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
@@ -28,6 +30,10 @@ use crate::registration::lifecycle::{self, Ending, Outcome};
 
 /// How long one `GET_LOCK` call waits before the worker checks for shutdown and asks again.
 const LOCK_WAIT_SECS: u32 = 5;
+/// Longest one request may be in hand: Kafka's poll interval (after which the group would
+/// hand the message to another worker) less a minute for storing.
+pub const HANDLING_DEADLINE: Duration =
+    crate::kafka::MAX_POLL_INTERVAL.saturating_sub(Duration::from_secs(60));
 /// First pause before retrying a request whose handling hit an infrastructure error.
 const INFRA_RETRY_MIN: Duration = Duration::from_millis(500);
 
@@ -61,6 +67,9 @@ pub enum Handled {
     Done,
     /// Given back unfinished because the worker is stopping: another delivery will redo it.
     Released,
+    /// Not handled within its bounds (the company stayed locked by another worker, or the
+    /// database stayed down): the transport puts the request back and goes on to the next.
+    Deferred,
 }
 
 /// Fetches, normalizes and stores requested companies through the configured provider.
@@ -96,8 +105,9 @@ impl Ingestor {
         self.provider.as_ref()
     }
 
-    /// Handles `request` until it is done or the worker stops; infrastructure failures are
-    /// retried with backoff, never skipped.
+    /// Handles `request` until it is done, the worker stops, or its bounds run out;
+    /// infrastructure failures are retried with backoff while another full try still fits
+    /// before `HANDLING_DEADLINE`, never skipped.
     #[tracing::instrument(name = "ingest", skip_all, fields(symbol = %request.symbol, request_id = request.request_id))]
     pub async fn handle(
         &self,
@@ -105,12 +115,18 @@ impl Ingestor {
         outcomes: &impl Outcomes,
         shutdown: &CancellationToken,
     ) -> Handled {
+        let deadline = Instant::now() + HANDLING_DEADLINE;
+        let full_try = self.settings.worst_case_fetch() + self.settings.lock_wait();
         let mut backoff = Backoff::starting_at(INFRA_RETRY_MIN);
         loop {
             match self.locked(request, outcomes, shutdown).await {
                 Ok(handled) => return handled,
                 Err(error) => {
                     let delay = backoff.next_delay();
+                    if Instant::now() + delay + full_try > deadline {
+                        tracing::warn!(%error, "ingestion failed and no retry fits in time; deferring");
+                        return Handled::Deferred;
+                    }
                     tracing::warn!(%error, retry_in_ms = delay.as_millis(), "ingestion failed; retrying");
                     if !Backoff::sleep(delay, shutdown).await {
                         return Handled::Released;
@@ -120,7 +136,8 @@ impl Ingestor {
         }
     }
 
-    /// Ingests under the company's lock, waiting for another worker that holds it.
+    /// Ingests under the company's lock, waiting up to `WORKER_LOCK_WAIT_SECS` for another
+    /// worker that holds it.
     async fn locked(
         &self,
         request: &IngestRequest,
@@ -129,10 +146,19 @@ impl Ingestor {
     ) -> Result<Handled, WorkerError> {
         let symbol = &request.symbol;
         let mut lock = self.db.conn().await?;
+        let give_up_at = Instant::now() + self.settings.lock_wait();
         loop {
-            match locks::lock_company(&mut lock, symbol, LOCK_WAIT_SECS).await {
+            let left = give_up_at.saturating_duration_since(Instant::now());
+            let wait_secs = u32::try_from(left.as_secs().max(1))
+                .unwrap_or(LOCK_WAIT_SECS)
+                .min(LOCK_WAIT_SECS);
+            match locks::lock_company(&mut lock, symbol, wait_secs).await {
                 Ok(true) => break,
                 Ok(false) if shutdown.is_cancelled() => return Ok(Handled::Released),
+                Ok(false) if Instant::now() >= give_up_at => {
+                    tracing::info!(%symbol, "another worker is still ingesting this company; deferring");
+                    return Ok(Handled::Deferred);
+                }
                 Ok(false) => {
                     tracing::debug!(%symbol, "another worker is ingesting this company; waiting");
                 }

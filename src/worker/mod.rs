@@ -2,8 +2,10 @@
 //! retries, through `registration::lifecycle`), whatever transport delivered the request:
 //! - `finstage worker` (here): a Kafka consumer group on the request topic. Offsets are
 //!   stored only after a message is fully handled (stored, dead-lettered or recognised as
-//!   already done): delivery is at least once, and handling is idempotent. Scale out by
-//!   running more workers in the same group.
+//!   already done) or put back at the end of its partition (its company stayed locked, or
+//!   the database stayed down, for longer than one message may be held): delivery is at
+//!   least once, and handling is idempotent. Scale out by running more workers in the same
+//!   group.
 //! - `in_process`: `serve` claims requests from the outbox itself (one machine, no broker).
 
 mod in_process;
@@ -48,7 +50,7 @@ pub enum WorkerError {
     )]
     PoolTooSmall,
     #[error(
-        "WORKER_MAX_ATTEMPTS × PROVIDER_TIMEOUT_SECS plus the retry pauses (WORKER_RETRY_MAX_MS) can hold one request for {worst_case_secs} s, beyond the {limit_secs} s Kafka allows a consumer per message (less a minute for storing); lower one of them"
+        "WORKER_MAX_ATTEMPTS × PROVIDER_TIMEOUT_SECS plus the retry pauses (WORKER_RETRY_MAX_MS) and WORKER_LOCK_WAIT_SECS can hold one request for {worst_case_secs} s, beyond the {limit_secs} s Kafka allows a consumer per message (less a minute for storing); lower one of them"
     )]
     HandlingTooLong {
         worst_case_secs: u64,
@@ -62,21 +64,12 @@ impl From<diesel::result::Error> for WorkerError {
     }
 }
 
-/// Time left to store an ingestion after its provider attempts, within the poll interval.
-const STORE_ALLOWANCE: Duration = Duration::from_secs(60);
-
 /// Refuses retry settings under which one request could outlast `max.poll.interval.ms`:
 /// the group would then take the partition away mid-request and hand the message to another
 /// worker while this one still holds it.
 fn fits_poll_interval(settings: &IngestionSettings) -> Result<(), WorkerError> {
-    let attempts = u64::from(settings.max_attempts);
-    let fetching_ms = attempts.saturating_mul(settings.provider.timeout_secs.saturating_mul(1000));
-    let pausing_ms = attempts
-        .saturating_sub(1)
-        .saturating_mul(settings.retry_max_ms);
-    let worst_case = Duration::from_millis(fetching_ms.saturating_add(pausing_ms));
-    let limit = kafka::MAX_POLL_INTERVAL.saturating_sub(STORE_ALLOWANCE);
-    if worst_case > limit {
+    let worst_case = settings.worst_case_fetch() + settings.lock_wait();
+    if worst_case > ingest::HANDLING_DEADLINE {
         return Err(WorkerError::HandlingTooLong {
             worst_case_secs: worst_case.as_secs(),
             limit_secs: kafka::MAX_POLL_INTERVAL.as_secs(),
@@ -124,6 +117,7 @@ impl Worker {
     async fn consume(&self, shutdown: &CancellationToken) -> Result<(), WorkerError> {
         self.consumer
             .subscribe(&[&self.settings.kafka.request_topic])?;
+        let mut deferrals = Backoff::starting_at(Duration::from_millis(500));
         tracing::info!(
             topic = %self.settings.kafka.request_topic,
             group = %self.settings.group_id,
@@ -143,13 +137,61 @@ impl Worker {
             };
             match self.handle(&message, shutdown).await {
                 Handled::Done => {
-                    if let Err(error) = self.consumer.store_offset_from_message(&message) {
-                        // The partition moved to another worker meanwhile; it will see the
-                        // message again and find it done.
-                        tracing::warn!(%error, "cannot store offset");
+                    deferrals.reset();
+                    self.store_offset(&message);
+                }
+                Handled::Deferred => {
+                    if !self.put_back(&message, shutdown).await {
+                        return Ok(());
+                    }
+                    self.store_offset(&message);
+                    // The database may be down for everyone: do not spin through the backlog.
+                    if !Backoff::sleep(deferrals.next_delay(), shutdown).await {
+                        return Ok(());
                     }
                 }
                 Handled::Released => return Ok(()),
+            }
+        }
+    }
+
+    fn store_offset(&self, message: &BorrowedMessage<'_>) {
+        if let Err(error) = self.consumer.store_offset_from_message(message) {
+            // The partition moved to another worker meanwhile; it will see the message
+            // again and find it done.
+            tracing::warn!(%error, "cannot store offset");
+        }
+    }
+
+    /// Publishes the message again at the end of its partition (same key), so the request
+    /// comes round later instead of holding up the ones behind it; false on shutdown.
+    async fn put_back(&self, message: &BorrowedMessage<'_>, shutdown: &CancellationToken) -> bool {
+        let key = message
+            .key()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        let payload = message.payload().unwrap_or_default();
+        let mut backoff = Backoff::starting_at(Duration::from_millis(500));
+        loop {
+            match kafka::publish(
+                &self.producer,
+                &self.settings.kafka.request_topic,
+                &key,
+                payload,
+            )
+            .await
+            {
+                Ok(()) => {
+                    tracing::info!(%key, "request put back behind the others");
+                    return true;
+                }
+                Err(error) => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(%error, retry_in_ms = delay.as_millis(), "cannot put the request back; retrying");
+                    if !Backoff::sleep(delay, shutdown).await {
+                        return false;
+                    }
+                }
             }
         }
     }

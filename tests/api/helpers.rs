@@ -459,6 +459,7 @@ pub fn test_ingestion_settings(provider: ProviderSettings) -> IngestionSettings 
         max_attempts: 3,
         retry_base_ms: 50,
         retry_max_ms: 2_000,
+        lock_wait_secs: 60,
     }
 }
 

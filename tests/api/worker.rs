@@ -974,3 +974,41 @@ async fn a_successful_refresh_serves_the_old_figures_until_its_result_then_the_n
     assert_eq!(company["incomeStatements"][0]["revenue"], "383285000001");
     assert_eq!(pipeline.row_counts("AAPL").await, APPLE_ROWS);
 }
+
+#[tokio::test]
+async fn a_company_locked_too_long_is_put_back_and_the_requests_behind_it_go_on() {
+    let pipeline = Pipeline::start().await;
+    // Something holds Apple's ingestion lock and does not let go (a stuck worker).
+    let apple = finstage::domain::Symbol::parse("AAPL").unwrap();
+    let mut holder = pipeline.app.conn().await;
+    assert!(
+        finstage::db::locks::lock_company(&mut holder, &apple, 1)
+            .await
+            .unwrap()
+    );
+    let mut settings = pipeline.worker_settings();
+    settings.ingestion.lock_wait_secs = 1;
+    let _worker = spawn_worker(settings);
+
+    pipeline.company("AAPL").await;
+    pipeline.company("SNOW").await;
+    // Snowflake's request is behind Apple's on the topic's one partition.
+    pipeline.wait_for("SNOW", "READY").await;
+    assert_eq!(pipeline.company("AAPL").await["status"], "PENDING");
+    let copies = consume_records(
+        &pipeline.broker.brokers(),
+        &pipeline.kafka.request_topic,
+        3,
+        Duration::from_secs(10),
+    )
+    .await;
+    let apple_copies = copies.iter().filter(|r| r.key == "AAPL").count();
+    assert!(apple_copies >= 2, "Apple's request put back: {copies:?}");
+
+    finstage::db::locks::unlock_company(&mut holder, &apple)
+        .await
+        .unwrap();
+    pipeline.wait_for("AAPL", "READY").await;
+    assert_eq!(pipeline.row_counts("AAPL").await, APPLE_ROWS);
+    assert_eq!(pipeline.app.requests_for("AAPL").await.len(), 1);
+}
