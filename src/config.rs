@@ -307,6 +307,15 @@ pub struct IngestionSettings {
     /// put back behind the others rather than holding up its partition.
     #[arg(long, env = "WORKER_LOCK_WAIT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub lock_wait_secs: u64,
+    /// Transient provider failures in a row, from at least two companies, that open the
+    /// circuit breaker: requests then wait instead of being retried into the dead-letter
+    /// topic.
+    #[arg(long, env = "PROVIDER_BREAKER_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub breaker_failures: u32,
+    /// Seconds the breaker first stays open (doubling each time it opens again, up to an
+    /// hour); a longer `Retry-After` from the provider is honoured instead.
+    #[arg(long, env = "PROVIDER_BREAKER_OPEN_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub breaker_open_secs: u64,
 }
 
 impl IngestionSettings {

@@ -47,5 +47,7 @@ pub fn sec_dir_ingestion() -> finstage::config::IngestionSettings {
         retry_base_ms: 100,
         retry_max_ms: 1_000,
         lock_wait_secs: 60,
+        breaker_failures: 5,
+        breaker_open_secs: 60,
     }
 }

@@ -92,8 +92,12 @@ impl InProcessWorker {
         };
         match self.ingestor.handle(&request, self, shutdown).await {
             Handled::Done => {}
+            Handled::Released => release(db, request.request_id).await?,
             // The request stays open in the outbox; the next claim takes it up again.
-            Handled::Released | Handled::Deferred => release(db, request.request_id).await?,
+            Handled::Deferred => {
+                release(db, request.request_id).await?;
+                Backoff::sleep(self.ingestor.deferral_pause(), shutdown).await;
+            }
         }
         Ok(true)
     }

@@ -19,6 +19,8 @@ use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
 use super::WorkerError;
+use super::breaker::ProviderBreaker;
+use super::retry::Fetch;
 use crate::backoff::Backoff;
 use crate::config::IngestionSettings;
 use crate::db::registrations::{self, RegistrationRecord};
@@ -34,6 +36,8 @@ const LOCK_WAIT_SECS: u32 = 5;
 /// hand the message to another worker) less a minute for storing.
 pub const HANDLING_DEADLINE: Duration =
     crate::kafka::MAX_POLL_INTERVAL.saturating_sub(Duration::from_secs(60));
+/// Longest pause between deferred requests.
+const MAX_DEFERRAL_PAUSE: Duration = Duration::from_secs(300);
 /// First pause before retrying a request whose handling hit an infrastructure error.
 const INFRA_RETRY_MIN: Duration = Duration::from_millis(500);
 
@@ -67,8 +71,9 @@ pub enum Handled {
     Done,
     /// Given back unfinished because the worker is stopping: another delivery will redo it.
     Released,
-    /// Not handled within its bounds (the company stayed locked by another worker, or the
-    /// database stayed down): the transport puts the request back and goes on to the next.
+    /// Not handled within its bounds (the company stayed locked by another worker, the
+    /// database stayed down, or the provider is down for everyone): the transport puts the
+    /// request back, pauses `deferral_pause`, and goes on to the next.
     Deferred,
 }
 
@@ -76,6 +81,7 @@ pub enum Handled {
 pub struct Ingestor {
     db: Db,
     provider: Arc<dyn Provider>,
+    breaker: ProviderBreaker,
     settings: IngestionSettings,
 }
 
@@ -88,9 +94,24 @@ impl Ingestor {
         }
         Ok(Self {
             provider: providers::from_settings(&settings.provider)?,
+            breaker: ProviderBreaker::new(&settings),
             db,
             settings,
         })
+    }
+
+    pub(super) fn breaker(&self) -> &ProviderBreaker {
+        &self.breaker
+    }
+
+    /// How long a transport waits after a `Deferred` request before taking the next: until
+    /// the provider's breaker closes (at most `MAX_DEFERRAL_PAUSE`, so a Kafka consumer
+    /// still polls in time), or a second.
+    pub fn deferral_pause(&self) -> Duration {
+        self.breaker
+            .open_for()
+            .unwrap_or(Duration::from_secs(1))
+            .min(MAX_DEFERRAL_PAUSE)
     }
 
     pub(super) fn db(&self) -> &Db {
@@ -115,6 +136,13 @@ impl Ingestor {
         outcomes: &impl Outcomes,
         shutdown: &CancellationToken,
     ) -> Handled {
+        if let Some(open) = self.breaker.open_for() {
+            tracing::debug!(
+                open_secs = open.as_secs(),
+                "provider circuit open; deferring"
+            );
+            return Handled::Deferred;
+        }
         let deadline = Instant::now() + HANDLING_DEADLINE;
         let full_try = self.settings.worst_case_fetch() + self.settings.lock_wait();
         let mut backoff = Backoff::starting_at(INFRA_RETRY_MIN);
@@ -207,17 +235,21 @@ impl Ingestor {
             .fetch_with_retries(symbol, record.as_ref(), shutdown)
             .await?;
         let ending = match fetched {
-            None => {
+            Fetch::Stopping | Fetch::ProviderDown => {
                 let mut conn = self.db.conn().await?;
                 lifecycle::give_back(&mut conn, symbol, record.as_ref(), refreshing).await?;
-                tracing::info!(%symbol, "worker stopping; request released");
-                return Ok(Handled::Released);
+                if matches!(fetched, Fetch::Stopping) {
+                    tracing::info!(%symbol, "worker stopping; request released");
+                    return Ok(Handled::Released);
+                }
+                tracing::info!(%symbol, "provider down; request deferred");
+                return Ok(Handled::Deferred);
             }
-            Some(Ending::GaveUp(reason)) => {
+            Fetch::Ended(Ending::GaveUp(reason)) => {
                 outcomes.dead_letter(&reason, attempts).await?;
                 Ending::GaveUp(reason)
             }
-            Some(ending) => ending,
+            Fetch::Ended(ending) => ending,
         };
         let mut conn = self.db.conn().await?;
         let outcome = lifecycle::finish(

@@ -8,6 +8,7 @@
 //!   group.
 //! - `in_process`: `serve` claims requests from the outbox itself (one machine, no broker).
 
+mod breaker;
 mod in_process;
 pub mod ingest;
 mod messages;
@@ -117,7 +118,6 @@ impl Worker {
     async fn consume(&self, shutdown: &CancellationToken) -> Result<(), WorkerError> {
         self.consumer
             .subscribe(&[&self.settings.kafka.request_topic])?;
-        let mut deferrals = Backoff::starting_at(Duration::from_millis(500));
         tracing::info!(
             topic = %self.settings.kafka.request_topic,
             group = %self.settings.group_id,
@@ -136,17 +136,15 @@ impl Worker {
                 }
             };
             match self.handle(&message, shutdown).await {
-                Handled::Done => {
-                    deferrals.reset();
-                    self.store_offset(&message);
-                }
+                Handled::Done => self.store_offset(&message),
                 Handled::Deferred => {
                     if !self.put_back(&message, shutdown).await {
                         return Ok(());
                     }
                     self.store_offset(&message);
-                    // The database may be down for everyone: do not spin through the backlog.
-                    if !Backoff::sleep(deferrals.next_delay(), shutdown).await {
+                    // The provider or the database may be down for everyone: do not spin
+                    // through the backlog.
+                    if !Backoff::sleep(self.ingestor.deferral_pause(), shutdown).await {
                         return Ok(());
                     }
                 }

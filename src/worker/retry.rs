@@ -2,6 +2,8 @@
 //! 401/402/403 refusals of a throttled or unpaid account) are retried with exponential
 //! backoff and jitter, waiting at least as long as the provider's `Retry-After` (up to
 //! `WORKER_RETRY_MAX_MS`); each failed attempt is recorded on the registration request.
+//! While the provider's circuit breaker is open (`breaker`), nothing is sent and the
+//! request waits for the provider instead of using up its attempts.
 
 use std::time::Duration;
 
@@ -17,16 +19,24 @@ use crate::ingestion::providers::ProviderError;
 use crate::registration::lifecycle::{self, Ending};
 use crate::shutdown;
 
+/// How asking the provider ended.
+pub(super) enum Fetch {
+    Ended(Ending),
+    /// The worker is stopping (waiting to retry, or past the grace of a fetch in flight).
+    Stopping,
+    /// The provider is down for everyone (the breaker is open): the request must wait.
+    ProviderDown,
+}
+
 impl Ingestor {
-    /// Asks the provider up to `max_attempts` times; returns how that ended (`None` when the
-    /// worker is stopping: waiting to retry, or past the grace of a fetch in flight) and the
-    /// attempts made.
+    /// Asks the provider up to `max_attempts` times; returns how that ended and the attempts
+    /// made.
     pub(super) async fn fetch_with_retries(
         &self,
         symbol: &Symbol,
         request: Option<&RegistrationRecord>,
         shutdown: &CancellationToken,
-    ) -> Result<(Option<Ending>, u32), WorkerError> {
+    ) -> Result<(Fetch, u32), WorkerError> {
         let settings = self.settings();
         let max_delay = Duration::from_millis(settings.retry_max_ms);
         let mut delays = ExponentialBuilder::default()
@@ -35,40 +45,69 @@ impl Ingestor {
             .with_jitter()
             .with_max_times(settings.max_attempts.saturating_sub(1) as usize)
             .build();
+        let breaker = self.breaker();
         let mut attempts = 0;
         loop {
+            if breaker.open_for().is_some() {
+                return Ok((Fetch::ProviderDown, attempts));
+            }
             attempts += 1;
             // A fetch in flight when the worker is asked to stop may finish within the
             // grace; a slower one is given back, so the process still stops in time.
             let fetched = tokio::select! {
                 fetched = self.provider().fetch(symbol) => fetched,
-                () = shutdown::grace_expired(shutdown) => return Ok((None, attempts)),
+                () = shutdown::grace_expired(shutdown) => return Ok((Fetch::Stopping, attempts)),
             };
-            let (reason, retry_after) = match fetched {
-                Ok(company) => return Ok((Some(Ending::Fetched(Box::new(company))), attempts)),
-                Err(ProviderError::NotFound(reason)) => {
-                    return Ok((Some(Ending::NotFound(reason)), attempts));
-                }
-                Err(ProviderError::Invalid(reason)) => {
-                    return Ok((Some(Ending::Invalid(reason)), attempts));
-                }
+            let answer = match fetched {
+                Ok(company) => Ending::Fetched(Box::new(company)),
+                Err(ProviderError::NotFound(reason)) => Ending::NotFound(reason),
+                Err(ProviderError::Invalid(reason)) => Ending::Invalid(reason),
                 Err(ProviderError::Transient {
                     reason,
                     retry_after,
-                }) => (reason, retry_after),
+                }) => {
+                    if let Some(down) = self
+                        .failed_attempt(symbol, request, attempts, &reason, retry_after)
+                        .await?
+                    {
+                        return Ok((down, attempts));
+                    }
+                    let Some(delay) = delays.next() else {
+                        if breaker.spare(symbol) {
+                            tracing::warn!(%symbol, "out of attempts while the provider fails; waiting for it");
+                            return Ok((Fetch::ProviderDown, attempts));
+                        }
+                        return Ok((Fetch::Ended(Ending::GaveUp(reason)), attempts));
+                    };
+                    let delay = retry_after.map_or(delay, |asked| asked.max(delay).min(max_delay));
+                    if !Backoff::sleep(delay, shutdown).await {
+                        return Ok((Fetch::Stopping, attempts));
+                    }
+                    continue;
+                }
             };
-            tracing::warn!(%symbol, attempts, %reason, "provider attempt failed");
-            if let Some(request) = request {
-                let mut conn = self.db().conn().await?;
-                lifecycle::record_attempt(&mut conn, request, attempts, &reason).await?;
-            }
-            let Some(delay) = delays.next() else {
-                return Ok((Some(Ending::GaveUp(reason)), attempts));
-            };
-            let delay = retry_after.map_or(delay, |asked| asked.max(delay).min(max_delay));
-            if !Backoff::sleep(delay, shutdown).await {
-                return Ok((None, attempts));
-            }
+            breaker.answered(symbol);
+            return Ok((Fetch::Ended(answer), attempts));
         }
+    }
+
+    /// Records a failed attempt; `Some(ProviderDown)` when it opened the breaker.
+    async fn failed_attempt(
+        &self,
+        symbol: &Symbol,
+        request: Option<&RegistrationRecord>,
+        attempts: u32,
+        reason: &str,
+        retry_after: Option<Duration>,
+    ) -> Result<Option<Fetch>, WorkerError> {
+        tracing::warn!(%symbol, attempts, %reason, "provider attempt failed");
+        if let Some(request) = request {
+            let mut conn = self.db().conn().await?;
+            lifecycle::record_attempt(&mut conn, request, attempts, reason).await?;
+        }
+        Ok(self
+            .breaker()
+            .failed(symbol, retry_after)
+            .then_some(Fetch::ProviderDown))
     }
 }

@@ -460,6 +460,8 @@ pub fn test_ingestion_settings(provider: ProviderSettings) -> IngestionSettings 
         retry_base_ms: 50,
         retry_max_ms: 2_000,
         lock_wait_secs: 60,
+        breaker_failures: 5,
+        breaker_open_secs: 60,
     }
 }
 

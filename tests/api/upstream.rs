@@ -15,6 +15,7 @@ use finstage::config::{ProviderKind, ProviderSettings};
 
 pub const TICKERS_PATH: &str = "/files/company_tickers.json";
 pub const APPLE_FACTS_PATH: &str = "/api/xbrl/companyfacts/CIK0000320193.json";
+pub const SNOWFLAKE_FACTS_PATH: &str = "/api/xbrl/companyfacts/CIK0001640147.json";
 
 #[derive(Debug, Clone)]
 pub enum Fault {
@@ -82,6 +83,11 @@ impl UpstreamServer {
             .entry(path.to_owned())
             .or_default()
             .extend(faults);
+    }
+
+    /// Drops the faults still waiting for `path`: the outage is over.
+    pub fn clear(&self, path: &str) {
+        self.script.lock().unwrap().faults.remove(path);
     }
 
     /// Waits until `path` has been asked for `count` times.

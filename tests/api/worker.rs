@@ -19,7 +19,7 @@ use crate::helpers::{
     spawn_worker, test_worker_settings,
 };
 use crate::subscriptions::{StatusSubscription, wait_for_result_listener};
-use crate::upstream::{APPLE_FACTS_PATH, Fault, Gate, UpstreamServer};
+use crate::upstream::{APPLE_FACTS_PATH, Fault, Gate, SNOWFLAKE_FACTS_PATH, UpstreamServer};
 
 const COMPANY: &str = r#"query ($s: String!) {
   company(symbol: $s) {
@@ -358,10 +358,12 @@ async fn a_garbage_answer_fails_the_company_with_a_reason_and_the_worker_goes_on
 #[tokio::test]
 async fn a_provider_that_never_recovers_dead_letters_the_request() {
     let pipeline = Pipeline::start().await;
-    pipeline.upstream.fail(
-        APPLE_FACTS_PATH,
-        [Fault::Status(502), Fault::Status(503), Fault::Status(500)],
-    );
+    // Two rounds of three attempts: the first time it runs out, a request is put back once,
+    // since only another company could tell whether the provider or this one is at fault.
+    let round = [Fault::Status(502), Fault::Status(503), Fault::Status(500)];
+    pipeline
+        .upstream
+        .fail(APPLE_FACTS_PATH, round.iter().chain(&round).cloned());
     let _worker = pipeline.worker();
 
     let request_id = {
@@ -394,8 +396,8 @@ async fn a_provider_that_never_recovers_dead_letters_the_request() {
     assert_eq!(letter.header("source-partition"), "0");
     assert_eq!(
         letter.header("source-offset"),
-        "0",
-        "the relay's only message"
+        "1",
+        "the copy put back after the first round"
     );
     let failed_at = chrono::DateTime::parse_from_rfc3339(letter.header("failed-at"));
     assert!(failed_at.is_ok(), "{letter:?}");
@@ -1011,4 +1013,80 @@ async fn a_company_locked_too_long_is_put_back_and_the_requests_behind_it_go_on(
     pipeline.wait_for("AAPL", "READY").await;
     assert_eq!(pipeline.row_counts("AAPL").await, APPLE_ROWS);
     assert_eq!(pipeline.app.requests_for("AAPL").await.len(), 1);
+}
+
+/// Messages on the dead-letter topic within a few seconds.
+async fn dead_letters(pipeline: &Pipeline) -> Vec<Record> {
+    consume_records(
+        &pipeline.broker.brokers(),
+        &pipeline.kafka.dlq_topic,
+        1,
+        Duration::from_secs(3),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_provider_asking_for_a_long_pause_pauses_the_backlog_instead_of_dead_lettering() {
+    let pipeline = Pipeline::start().await;
+    // Longer than WORKER_RETRY_MAX_MS (2 s here): the provider itself asks everyone to wait.
+    pipeline
+        .upstream
+        .fail(APPLE_FACTS_PATH, [Fault::RetryAfter(503, 3)]);
+    let _worker = pipeline.worker();
+
+    pipeline.company("AAPL").await;
+    pipeline.company("SNOW").await;
+    pipeline.wait_for("SNOW", "READY").await;
+    pipeline.wait_for("AAPL", "READY").await;
+
+    let apple = pipeline.upstream.hits(APPLE_FACTS_PATH);
+    assert_eq!(apple.len(), 2, "one refusal, then the fetch");
+    let snowflake = pipeline.upstream.hits(SNOWFLAKE_FACTS_PATH);
+    assert_eq!(snowflake.len(), 1);
+    assert!(
+        snowflake[0] - apple[0] >= Duration::from_millis(2_900),
+        "nothing was sent to the provider during the pause it asked for"
+    );
+    assert!(dead_letters(&pipeline).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_provider_outage_opens_the_breaker_and_nothing_is_dead_lettered() {
+    let pipeline = Pipeline::start().await;
+    for path in [APPLE_FACTS_PATH, SNOWFLAKE_FACTS_PATH] {
+        pipeline.upstream.fail(
+            path,
+            std::iter::repeat_with(|| Fault::Status(503)).take(1_000),
+        );
+    }
+    let mut settings = pipeline.worker_settings();
+    settings.ingestion.breaker_failures = 3;
+    settings.ingestion.breaker_open_secs = 1;
+    let _worker = spawn_worker(settings);
+
+    pipeline.company("AAPL").await;
+    pipeline.company("SNOW").await;
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let during = pipeline.upstream.hits(APPLE_FACTS_PATH).len()
+        + pipeline.upstream.hits(SNOWFLAKE_FACTS_PATH).len();
+    assert!(
+        (3..=10).contains(&during),
+        "{during} provider requests in 8 s of outage"
+    );
+    for symbol in ["AAPL", "SNOW"] {
+        let status = pipeline.company(symbol).await["status"].clone();
+        assert!(
+            status == "PENDING" || status == "IN_PROGRESS",
+            "{symbol}: {status}"
+        );
+    }
+
+    // The provider is back: the breaker's next probe finds it, and the backlog drains.
+    pipeline.upstream.clear(APPLE_FACTS_PATH);
+    pipeline.upstream.clear(SNOWFLAKE_FACTS_PATH);
+    pipeline.wait_for("AAPL", "READY").await;
+    pipeline.wait_for("SNOW", "READY").await;
+    assert!(dead_letters(&pipeline).await.is_empty());
+    assert_eq!(pipeline.row_counts("AAPL").await, APPLE_ROWS);
 }
