@@ -3,12 +3,15 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{DatabaseSettings, ServeSettings, TelemetrySettings, WorkerSettings};
+use crate::config::{
+    DatabaseSettings, KafkaSettings, ServeSettings, TelemetrySettings, WorkerSettings,
+};
 use std::path::PathBuf;
 
 use crate::db::{self, Db};
 use crate::domain::Symbol;
 use crate::ingestion::import::{Companies, import_dir};
+use crate::registration::dlq;
 use crate::shutdown;
 use crate::startup::Application;
 use crate::worker::Worker;
@@ -71,6 +74,26 @@ pub enum Command {
         #[command(flatten)]
         database: DatabaseSettings,
     },
+    /// The dead-letter topic.
+    Dlq {
+        #[command(subcommand)]
+        command: DlqCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// Queue again, through the outbox, every company on the dead-letter topic that is
+    /// still FAILED; safe to repeat.
+    Replay {
+        /// Only this company.
+        #[arg(long, value_parser = parse_symbol)]
+        symbol: Option<Symbol>,
+        #[command(flatten)]
+        database: DatabaseSettings,
+        #[command(flatten)]
+        kafka: KafkaSettings,
+    },
 }
 
 impl Command {
@@ -117,6 +140,17 @@ impl Command {
                     eprintln!("failed: {company}: {reason}");
                 }
                 println!("{summary}");
+            }
+            Self::Dlq {
+                command:
+                    DlqCommand::Replay {
+                        symbol,
+                        database,
+                        kafka,
+                    },
+            } => {
+                let db = Db::new(&database)?;
+                println!("{}", dlq::replay(&db, &kafka, symbol.as_ref()).await?);
             }
         }
         Ok(())

@@ -3,9 +3,10 @@
 //! (`registration_requests`), both written in one transaction, so a request is never lost
 //! or duplicated and never waits on Kafka. Registrations that arrive together are written
 //! in one transaction (`batches`). `lifecycle` owns every state change; `relay` hands open
-//! requests to Kafka.
+//! requests to Kafka; `dlq` re-queues what was dead-lettered.
 
 mod batches;
+pub mod dlq;
 pub mod lifecycle;
 pub mod relay;
 

@@ -1090,3 +1090,42 @@ async fn a_provider_outage_opens_the_breaker_and_nothing_is_dead_lettered() {
     assert!(dead_letters(&pipeline).await.is_empty());
     assert_eq!(pipeline.row_counts("AAPL").await, APPLE_ROWS);
 }
+
+#[tokio::test]
+async fn dlq_replay_queues_failed_companies_again_once() {
+    let pipeline = Pipeline::start().await;
+    let round = [Fault::Status(502), Fault::Status(503), Fault::Status(500)];
+    pipeline
+        .upstream
+        .fail(APPLE_FACTS_PATH, round.iter().chain(&round).cloned());
+    let worker = pipeline.worker();
+    pipeline.company("AAPL").await;
+    pipeline.wait_for("AAPL", "FAILED").await;
+    assert_eq!(pipeline.dead_letters(1).await.len(), 1);
+    let db = &pipeline.app.db;
+    let kafka = &pipeline.kafka;
+
+    let snowflake = finstage::domain::Symbol::parse("SNOW").unwrap();
+    let other = finstage::registration::dlq::replay(db, kafka, Some(&snowflake))
+        .await
+        .expect("replay");
+    assert!(other.requeued.is_empty(), "{other}");
+    assert_eq!(pipeline.company("AAPL").await["status"], "FAILED");
+
+    let replayed = finstage::registration::dlq::replay(db, kafka, None)
+        .await
+        .expect("replay");
+    assert_eq!(replayed.letters, 1, "{replayed}");
+    assert_eq!(replayed.requeued.len(), 1, "{replayed}");
+    pipeline.wait_for("AAPL", "READY").await;
+    assert_eq!(pipeline.app.requests_for("AAPL").await.len(), 2);
+
+    // Again: Apple is READY now, so nothing is queued twice.
+    let again = finstage::registration::dlq::replay(db, kafka, None)
+        .await
+        .expect("replay");
+    assert!(again.requeued.is_empty(), "{again}");
+    assert_eq!(again.skipped.len(), 1, "{again}");
+    assert_eq!(pipeline.app.requests_for("AAPL").await.len(), 2);
+    drop(worker);
+}
