@@ -17,5 +17,6 @@ pub mod results;
 pub mod schema;
 pub mod shutdown;
 pub mod startup;
+pub mod supervise;
 pub mod telemetry;
 pub mod worker;

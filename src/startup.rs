@@ -13,15 +13,16 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::cache::ReadCache;
-use crate::config::{RequestTransport, ServeSettings};
+use crate::config::{KafkaSettings, RequestTransport, ServeSettings};
 use crate::db::{Db, DbError, ReadinessProbe};
 use crate::graphql::{RegistrationLimiter, build_schema};
 use crate::http::{AppState, SocketSlots, router, serve};
 use crate::registration::Registrations;
-use crate::registration::relay::Relay;
+use crate::registration::relay::{Relay, RelayError};
 use crate::results::StatusFeed;
 use crate::results::listener::ResultListener;
 use crate::shutdown;
+use crate::supervise::{TaskHealth, TaskReport, supervise};
 use crate::worker::ingest::Ingestor;
 use crate::worker::{InProcessWorker, WorkerError};
 
@@ -42,9 +43,71 @@ pub enum StartupError {
 
 /// What carries registration requests to ingestion, and outcomes back, in this gateway.
 enum Transport {
-    Kafka(Relay, ResultListener),
+    Kafka(KafkaTransport),
     InProcess(InProcessWorker),
     Off,
+}
+
+/// The relay and the result listener, built once at start (so bad settings fail then), and
+/// what it takes to build them again when their supervisor restarts them.
+struct KafkaTransport {
+    relay: Relay,
+    listener: ResultListener,
+    db: Db,
+    settings: KafkaSettings,
+    cache: Arc<ReadCache>,
+    feed: StatusFeed,
+}
+
+impl KafkaTransport {
+    fn spawn(
+        self,
+        background: &mut JoinSet<()>,
+        health: &Arc<TransportHealth>,
+        shutdown: &CancellationToken,
+    ) {
+        let Self {
+            relay,
+            listener,
+            db,
+            settings,
+            cache,
+            feed,
+        } = self;
+        let mut relay = Some(relay);
+        let (relay_health, relay_stop, relay_settings) =
+            (health.clone(), shutdown.clone(), settings.clone());
+        background.spawn(async move {
+            supervise("outbox relay", &relay_health.relay, relay_stop, |stop| {
+                let relay = match relay.take() {
+                    Some(relay) => relay,
+                    None => Relay::new(db.clone(), relay_settings.clone())?,
+                };
+                Ok::<_, RelayError>(relay.run(stop))
+            })
+            .await;
+        });
+        let mut listener = Some(listener);
+        let (listener_health, listener_stop) = (health.clone(), shutdown.clone());
+        background.spawn(async move {
+            supervise(
+                "result listener",
+                &listener_health.listener,
+                listener_stop,
+                |stop| {
+                    let listener = match listener.take() {
+                        Some(listener) => listener,
+                        None => ResultListener::new(&settings, cache.clone(), feed.clone())?,
+                    };
+                    Ok::<_, rdkafka::error::KafkaError>(async move {
+                        listener.run(stop).await;
+                        Ok(())
+                    })
+                },
+            )
+            .await;
+        });
+    }
 }
 
 pub struct Application {
@@ -55,6 +118,7 @@ pub struct Application {
     db: Db,
     registrations: Registrations,
     transport: Transport,
+    health: Arc<TransportHealth>,
 }
 
 impl Application {
@@ -66,7 +130,9 @@ impl Application {
         let feed = StatusFeed::default();
         let cache = Arc::new(ReadCache::new(&settings.cache));
         let registrations = Registrations::start(db.clone());
+        let health = Arc::new(TransportHealth::new(settings.transport));
         let state = AppState {
+            transport: health.clone(),
             db: db.clone(),
             readiness: ReadinessProbe::new(&settings.database),
             cache: cache.clone(),
@@ -95,10 +161,14 @@ impl Application {
             sockets: Arc::new(SocketSlots::new(settings.http.websocket.clone())),
         };
         let transport = match settings.transport {
-            RequestTransport::Kafka => Transport::Kafka(
-                Relay::new(db.clone(), settings.kafka.clone())?,
-                ResultListener::new(&settings.kafka, cache, feed)?,
-            ),
+            RequestTransport::Kafka => Transport::Kafka(KafkaTransport {
+                relay: Relay::new(db.clone(), settings.kafka.clone())?,
+                listener: ResultListener::new(&settings.kafka, cache.clone(), feed.clone())?,
+                db: db.clone(),
+                settings: settings.kafka.clone(),
+                cache,
+                feed,
+            }),
             RequestTransport::InProcess => {
                 let ingestor = Ingestor::new(
                     db.clone(),
@@ -121,6 +191,7 @@ impl Application {
             db,
             registrations,
             transport,
+            health,
         })
     }
 
@@ -145,10 +216,7 @@ impl Application {
         let mut background = JoinSet::new();
         background.spawn(prune_registration_limits(self.limiter, shutdown.clone()));
         match self.transport {
-            Transport::Kafka(relay, results) => {
-                background.spawn(relay.run(shutdown.clone()));
-                background.spawn(results.run(shutdown.clone()));
-            }
+            Transport::Kafka(kafka) => kafka.spawn(&mut background, &self.health, &shutdown),
             Transport::InProcess(worker) => {
                 background.spawn(worker.run(shutdown.clone()));
             }
@@ -183,5 +251,53 @@ async fn prune_registration_limits(limiter: Arc<RegistrationLimiter>, shutdown: 
             _ = every_minute.tick() => limiter.prune(),
             () = shutdown.cancelled() => return,
         }
+    }
+}
+
+/// How the request transport's background tasks are doing, for `/readyz`.
+pub struct TransportHealth {
+    kind: RequestTransport,
+    relay: TaskHealth,
+    listener: TaskHealth,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct TransportReport {
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relay: Option<TaskReport>,
+    #[serde(skip_serializing_if = "Option::is_none", rename = "resultListener")]
+    pub result_listener: Option<TaskReport>,
+}
+
+impl TransportHealth {
+    fn new(kind: RequestTransport) -> Self {
+        Self {
+            kind,
+            relay: TaskHealth::default(),
+            listener: TaskHealth::default(),
+        }
+    }
+
+    pub fn report(&self) -> TransportReport {
+        let kafka = self.kind == RequestTransport::Kafka;
+        TransportReport {
+            kind: match self.kind {
+                RequestTransport::Kafka => "kafka",
+                RequestTransport::InProcess => "in-process",
+                RequestTransport::Off => "off",
+            },
+            relay: kafka.then(|| self.relay.report()),
+            result_listener: kafka.then(|| self.listener.report()),
+        }
+    }
+
+    /// Whether every task that should run does.
+    pub fn healthy(&self) -> bool {
+        let report = self.report();
+        [report.relay, report.result_listener]
+            .into_iter()
+            .flatten()
+            .all(|task| task.running)
     }
 }

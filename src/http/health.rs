@@ -16,13 +16,28 @@ pub async fn healthz() -> Json<Value> {
 }
 
 pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Value>) {
+    let transport = state.transport.report();
     match state.readiness.check().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
+        // A relay or listener being restarted leaves reads and registrations working
+        // (requests wait in the outbox): reported, but still ready for traffic.
+        Ok(()) => {
+            let status = if state.transport.healthy() {
+                "ready"
+            } else {
+                "degraded"
+            };
+            (
+                StatusCode::OK,
+                Json(json!({ "status": status, "database": "reachable", "transport": transport })),
+            )
+        }
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "database": "unreachable" })),
+                Json(
+                    json!({ "status": "unavailable", "database": "unreachable", "transport": transport }),
+                ),
             )
         }
     }

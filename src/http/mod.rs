@@ -43,6 +43,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct AppState {
     pub db: Db,
     pub readiness: ReadinessProbe,
+    /// The relay's and result listener's health, reported by `/readyz`.
+    pub transport: Arc<crate::startup::TransportHealth>,
     /// How long one GraphQL request may run before it is answered `TIMEOUT`.
     pub request_timeout: Duration,
     /// Origins allowed to call from a browser, also checked on websocket upgrades.

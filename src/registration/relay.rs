@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use rdkafka::error::KafkaError;
-use rdkafka::producer::FutureProducer;
+use rdkafka::producer::{FutureProducer, Producer};
 use tokio_util::sync::CancellationToken;
 
 use super::lifecycle;
@@ -37,6 +37,10 @@ pub enum RelayError {
     Kafka(#[from] KafkaError),
     #[error("cannot encode message: {0}")]
     Encode(#[from] serde_json::Error),
+    /// The idempotent producer can no longer guarantee order or no duplicates; only a new
+    /// producer can go on (the supervisor builds one).
+    #[error("fatal producer error: {0}")]
+    FatalProducer(String),
 }
 
 pub struct Relay {
@@ -61,8 +65,9 @@ impl Relay {
         })
     }
 
-    /// Relays until `shutdown`, backing off (`Backoff`) while Kafka or MySQL is down.
-    pub async fn run(self, shutdown: CancellationToken) {
+    /// Relays until `shutdown`, backing off (`Backoff`) while Kafka or MySQL is down; ends
+    /// early only when its producer hit a fatal error.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), RelayError> {
         let mut backoff = Backoff::starting_at(IDLE_POLL);
         while kafka::ensure_topics_retrying(&self.settings, &shutdown).await {
             loop {
@@ -79,6 +84,9 @@ impl Relay {
                         Duration::ZERO
                     }
                     Ok(RelayRound { failed, .. }) => {
+                        if let Some((_, reason)) = self.producer.client().fatal_error() {
+                            return Err(RelayError::FatalProducer(reason));
+                        }
                         let delay = backoff.next_delay();
                         tracing::warn!(
                             failed,
@@ -86,7 +94,7 @@ impl Relay {
                             "some requests not published"
                         );
                         if !Backoff::sleep(delay, &shutdown).await {
-                            return;
+                            return Ok(());
                         }
                         // The topics may be gone with the cluster: make sure of them again.
                         break;
@@ -98,10 +106,11 @@ impl Relay {
                     }
                 };
                 if !Backoff::sleep(pause, &shutdown).await {
-                    return;
+                    return Ok(());
                 }
             }
         }
+        Ok(())
     }
 
     /// Claims a batch of unpublished requests, publishes them and marks the acknowledged ones.

@@ -62,6 +62,28 @@ async fn health_and_readiness_probes_answer() {
     assert_eq!(ready.status(), 200);
     let body: serde_json::Value = ready.json().await.expect("JSON");
     assert_eq!(body["status"], "ready");
+    assert_eq!(body["transport"]["kind"], "off");
+}
+
+#[tokio::test]
+async fn readiness_reports_the_relay_and_the_result_listener() {
+    let (_broker, kafka) = crate::broker::started_broker().await;
+    let app = TestApp::builder().kafka(kafka).spawn().await;
+
+    let body: serde_json::Value = crate::helpers::eventually(
+        std::time::Duration::from_secs(10),
+        "both transport tasks running",
+        || async {
+            let body: serde_json::Value = app.get("/readyz").await.json().await.ok()?;
+            (body["transport"]["relay"]["running"] == true
+                && body["transport"]["resultListener"]["running"] == true)
+                .then_some(body)
+        },
+    )
+    .await;
+    assert_eq!(body["status"], "ready", "{body}");
+    assert_eq!(body["transport"]["kind"], "kafka", "{body}");
+    assert_eq!(body["transport"]["relay"]["restarts"], 0, "{body}");
 }
 
 /// Every pooled connection is busy (held here), yet readiness answers: it checks MySQL over
