@@ -159,6 +159,32 @@ pub async fn release(conn: &mut AsyncMysqlConnection, ids: &[i64]) -> QueryResul
         .await
 }
 
+/// Reserves an open request until `until`: a claim (or a re-drive) passes it over till then.
+/// For a request a worker put back or deferred, so others are taken first.
+pub async fn postpone(
+    conn: &mut AsyncMysqlConnection,
+    id: i64,
+    until: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(requests::table.filter(requests::id.eq(id)))
+        .set(requests::lease_expires_at.eq(Some(until)))
+        .execute(conn)
+        .await
+}
+
+/// Records that a worker published the request again itself (put it back on its topic), so
+/// the relay does not re-drive it as well.
+pub async fn republished(conn: &mut AsyncMysqlConnection, id: i64) -> QueryResult<usize> {
+    diesel::update(
+        requests::table
+            .filter(requests::id.eq(id))
+            .filter(requests::published_at.is_not_null()),
+    )
+    .set(requests::published_at.eq(Some(chrono::Utc::now().naive_utc())))
+    .execute(conn)
+    .await
+}
+
 /// Makes a published request without an outcome due for publishing again at once; returns
 /// whether there was one.
 pub async fn redrive_now(conn: &mut AsyncMysqlConnection, symbol: &Symbol) -> QueryResult<bool> {

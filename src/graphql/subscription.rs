@@ -46,6 +46,7 @@ impl Subscription {
             symbol,
             events,
             last: current.clone(),
+            last_from_store: true,
         };
         Ok(stream::iter(current).chain(stream::unfold(watching, Watching::next)))
     }
@@ -82,6 +83,9 @@ struct Watching {
     recheck: Interval,
     /// What the subscriber last got.
     last: Option<StatusEvent>,
+    /// Whether `last` was read from the database: only then does a different `at` in a
+    /// re-read mean a re-ingestion (a worker's event carries its own clock's time).
+    last_from_store: bool,
 }
 
 impl Watching {
@@ -97,6 +101,7 @@ impl Watching {
                 received = self.events.recv() => match received {
                     Ok(FeedEvent::Status(event)) if event.symbol == self.symbol.as_str() => {
                         self.last = Some(event.clone());
+                        self.last_from_store = false;
                         return Some((event, self));
                     }
                     Ok(FeedEvent::Status(_)) => false,
@@ -116,13 +121,16 @@ impl Watching {
             let Ok(Some(stored)) = self.watch.stored.load_one(self.symbol.clone()).await else {
                 continue;
             };
-            // A new `at` with the same status is a re-ingestion the subscriber did not hear of.
+            // A new `at` with the same stored status is a re-ingestion the subscriber did not
+            // hear of.
+            let from_store = self.last_from_store;
             if self.last.as_ref().is_none_or(|last| {
                 last.status != stored.status
                     || last.status_reason != stored.status_reason
-                    || last.at != stored.at
+                    || (from_store && last.at != stored.at)
             }) {
                 self.last = Some(stored.clone());
+                self.last_from_store = true;
                 return Some((stored, self));
             }
         }

@@ -93,10 +93,17 @@ impl InProcessWorker {
         match self.ingestor.handle(&request, self, shutdown).await {
             Handled::Done => {}
             Handled::Released => release(db, request.request_id).await?,
-            // The request stays open in the outbox; the next claim takes it up again.
+            // The request stays open in the outbox, passed over for a while so the next
+            // claim takes the others first.
             Handled::Deferred => {
-                release(db, request.request_id).await?;
-                Backoff::sleep(self.ingestor.deferral_pause(), shutdown).await;
+                let pause = self.ingestor.deferral_pause();
+                if let Some(id) = request.request_id {
+                    let until = chrono::Utc::now().naive_utc()
+                        + chrono::Duration::from_std(pause).unwrap_or(chrono::Duration::seconds(1));
+                    let mut conn = db.conn().await?;
+                    registrations::postpone(&mut conn, id, until).await?;
+                }
+                Backoff::sleep(pause, shutdown).await;
             }
         }
         Ok(true)

@@ -9,8 +9,9 @@
 //!
 //! An infrastructure failure (MySQL or the transport down) in any step retries the whole
 //! request after a backoff; the steps above make that safe. Nothing waits without bound: a
-//! company locked longer than `WORKER_LOCK_WAIT_SECS`, or retries that would run past
-//! `HANDLING_DEADLINE`, end as `Handled::Deferred`, and the transport puts the request back.
+//! company locked longer than `WORKER_LOCK_WAIT_SECS`, retries that would run past
+//! `HANDLING_DEADLINE`, and requests that must wait for the provider (its circuit breaker,
+//! `breaker`) end as `Handled::Deferred`, and the transport puts the request back.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,8 +31,9 @@ use crate::ingestion::providers::{self, Provider};
 use crate::kafka::ResultMessage;
 use crate::registration::lifecycle::{self, Ending, Outcome};
 
-/// How long one `GET_LOCK` call waits before the worker checks for shutdown and asks again.
-const LOCK_WAIT_SECS: u32 = 5;
+/// How long one `GET_LOCK` call waits before the worker checks for shutdown and its
+/// `WORKER_LOCK_WAIT_SECS`, and asks again.
+const LOCK_POLL_SECS: u32 = 5;
 /// Longest one request may be in hand: Kafka's poll interval (after which the group would
 /// hand the message to another worker) less a minute for storing.
 pub const HANDLING_DEADLINE: Duration =
@@ -178,8 +180,8 @@ impl Ingestor {
         loop {
             let left = give_up_at.saturating_duration_since(Instant::now());
             let wait_secs = u32::try_from(left.as_secs().max(1))
-                .unwrap_or(LOCK_WAIT_SECS)
-                .min(LOCK_WAIT_SECS);
+                .unwrap_or(LOCK_POLL_SECS)
+                .min(LOCK_POLL_SECS);
             match locks::lock_company(&mut lock, symbol, wait_secs).await {
                 Ok(true) => break,
                 Ok(false) if shutdown.is_cancelled() => return Ok(Handled::Released),
@@ -235,14 +237,14 @@ impl Ingestor {
             .fetch_with_retries(symbol, record.as_ref(), shutdown)
             .await?;
         let ending = match fetched {
-            Fetch::Stopping | Fetch::ProviderDown => {
+            Fetch::Stopping | Fetch::Wait => {
                 let mut conn = self.db.conn().await?;
                 lifecycle::give_back(&mut conn, symbol, record.as_ref(), refreshing).await?;
                 if matches!(fetched, Fetch::Stopping) {
                     tracing::info!(%symbol, "worker stopping; request released");
                     return Ok(Handled::Released);
                 }
-                tracing::info!(%symbol, "provider down; request deferred");
+                tracing::info!(%symbol, "request waits for the provider; deferred");
                 return Ok(Handled::Deferred);
             }
             Fetch::Ended(Ending::GaveUp(reason)) => {

@@ -2,8 +2,9 @@
 //! retries, through `registration::lifecycle`), whatever transport delivered the request:
 //! - `finstage worker` (here): a Kafka consumer group on the request topic. Offsets are
 //!   stored only after a message is fully handled (stored, dead-lettered or recognised as
-//!   already done) or put back at the end of its partition (its company stayed locked, or
-//!   the database stayed down, for longer than one message may be held): delivery is at
+//!   already done) or put back at the end of its partition (its company stayed locked, the
+//!   database stayed down for longer than one message may be held, or the provider is down
+//!   for everyone, see `breaker`): delivery is at
 //!   least once, and handling is idempotent. Scale out by running more workers in the same
 //!   group.
 //! - `in_process`: `serve` claims requests from the outbox itself (one machine, no broker).
@@ -26,7 +27,7 @@ pub use in_process::InProcessWorker;
 
 use crate::backoff::Backoff;
 use crate::config::{IngestionSettings, WorkerSettings};
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, registrations};
 use crate::ingestion::providers::ProviderConfigError;
 use crate::kafka;
 use ingest::{Handled, Ingestor, Outcomes};
@@ -128,6 +129,7 @@ impl Worker {
                 () = shutdown.cancelled() => return Ok(()),
                 received = self.consumer.recv() => received,
             };
+            let received_at = std::time::Instant::now();
             let message = match received {
                 Ok(message) => message,
                 Err(error) => {
@@ -143,13 +145,35 @@ impl Worker {
                     }
                     self.store_offset(&message);
                     // The provider or the database may be down for everyone: do not spin
-                    // through the backlog.
-                    if !Backoff::sleep(self.ingestor.deferral_pause(), shutdown).await {
+                    // through the backlog, but poll again within the poll interval.
+                    let left = ingest::HANDLING_DEADLINE.saturating_sub(received_at.elapsed());
+                    let pause = self.ingestor.deferral_pause().min(left);
+                    if !Backoff::sleep(pause, shutdown).await {
                         return Ok(());
                     }
                 }
                 Handled::Released => return Ok(()),
             }
+        }
+    }
+
+    /// Tells the outbox the request is out again, so the relay does not re-drive a request
+    /// that keeps coming round; the database may be what is down, so failing is fine.
+    async fn note_republished(&self, message: &BorrowedMessage<'_>) {
+        let Some(id) = parse_request(message.payload())
+            .ok()
+            .and_then(|request| request.request_id)
+        else {
+            return;
+        };
+        let noted = match self.ingestor.db().conn().await {
+            Ok(mut conn) => registrations::republished(&mut conn, id)
+                .await
+                .map_err(DbError::from),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = noted {
+            tracing::debug!(%error, request_id = id, "cannot note the request put back");
         }
     }
 
@@ -181,6 +205,7 @@ impl Worker {
             {
                 Ok(()) => {
                     tracing::info!(%key, "request put back behind the others");
+                    self.note_republished(message).await;
                     return true;
                 }
                 Err(error) => {

@@ -24,8 +24,9 @@ pub(super) enum Fetch {
     Ended(Ending),
     /// The worker is stopping (waiting to retry, or past the grace of a fetch in flight).
     Stopping,
-    /// The provider is down for everyone (the breaker is open): the request must wait.
-    ProviderDown,
+    /// The request must wait for the provider: it is down for everyone (the breaker is
+    /// open), or this company ran out of attempts and is spared once (`breaker::spare`).
+    Wait,
 }
 
 impl Ingestor {
@@ -49,7 +50,7 @@ impl Ingestor {
         let mut attempts = 0;
         loop {
             if breaker.open_for().is_some() {
-                return Ok((Fetch::ProviderDown, attempts));
+                return Ok((Fetch::Wait, attempts));
             }
             attempts += 1;
             // A fetch in flight when the worker is asked to stop may finish within the
@@ -75,7 +76,7 @@ impl Ingestor {
                     let Some(delay) = delays.next() else {
                         if breaker.spare(symbol) {
                             tracing::warn!(%symbol, "out of attempts while the provider fails; waiting for it");
-                            return Ok((Fetch::ProviderDown, attempts));
+                            return Ok((Fetch::Wait, attempts));
                         }
                         return Ok((Fetch::Ended(Ending::GaveUp(reason)), attempts));
                     };
@@ -91,7 +92,7 @@ impl Ingestor {
         }
     }
 
-    /// Records a failed attempt; `Some(ProviderDown)` when it opened the breaker.
+    /// Records a failed attempt; `Some(Wait)` when it opened the breaker.
     async fn failed_attempt(
         &self,
         symbol: &Symbol,
@@ -108,6 +109,6 @@ impl Ingestor {
         Ok(self
             .breaker()
             .failed(symbol, retry_after)
-            .then_some(Fetch::ProviderDown))
+            .then_some(Fetch::Wait))
     }
 }

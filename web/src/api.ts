@@ -15,19 +15,20 @@ export class ApiError extends Error {
   }
 }
 
+/** Any failure as an ApiError (anything unexpected is an internal error). */
+export function asApiError(error: unknown): ApiError {
+  return error instanceof ApiError ? error : new ApiError('INTERNAL_SERVER_ERROR', String(error));
+}
+
 interface GraphQLResponse<T> {
   data?: T | null;
   errors?: { message: string; extensions?: { code?: string } }[];
 }
 
-/** How many GraphQL requests this page has sent; the browser tests read it. */
-export const requestCount = { http: 0 };
-
 export async function execute<TResult, TVariables>(
   document: TypedDocumentString<TResult, TVariables>,
   variables: TVariables,
 ): Promise<TResult> {
-  requestCount.http += 1;
   let response: Response;
   try {
     response = await fetch('/graphql', {

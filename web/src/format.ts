@@ -44,8 +44,8 @@ export function periodLabel(statement: { fiscalYear: number; fiscalPeriod: strin
 }
 
 /** The filing's index on SEC EDGAR. */
-export function filingUrl(cik: string | null | undefined, accession: string): string {
-  const company = cik ? String(Number(cik)) : '';
+export function filingUrl(cik: string, accession: string): string {
+  const company = String(Number(cik));
   return `https://www.sec.gov/Archives/edgar/data/${company}/${accession.replace(/-/g, '')}/${accession}-index.htm`;
 }
 

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, execute, subscribe } from '../api';
+import { ApiError, asApiError, execute, subscribe } from '../api';
 import { CompanyStatusDocument, RequestRegistrationDocument } from '../gql/graphql';
 import type { CompanyStatus } from '../gql/graphql';
 import { ErrorState } from './ErrorState';
@@ -59,7 +59,7 @@ export function Registration({ symbol, status: initial, reason: initialReason, o
       setReason(data.requestRegistration.statusReason ?? null);
       if (data.requestRegistration.status === 'READY') onReady();
     } catch (e) {
-      setError(e instanceof ApiError ? e : new ApiError('INTERNAL_SERVER_ERROR', String(e)));
+      setError(asApiError(e));
     } finally {
       setBusy(false);
     }

@@ -38,7 +38,7 @@ export function StatementTable({ kind, period, symbol, cik, statements }: Props)
           Download CSV
         </button>
       </div>
-      <div class="table-scroll" tabIndex={0} aria-labelledby={`${kind}-title`}>
+      <div class="table-scroll" tabIndex={0} role="region" aria-labelledby={`${kind}-title`}>
         <table>
           <caption class="visually-hidden">{title}</caption>
           <thead>
@@ -46,9 +46,13 @@ export function StatementTable({ kind, period, symbol, cik, statements }: Props)
               <th scope="col">Line item</th>
               {statements.map((s) => (
                 <th scope="col" key={`${s.fiscalYear}-${s.fiscalPeriod}-${s.periodEnd}`}>
-                  <a href={filingUrl(cik, s.accessionNumber)} target="_blank" rel="noopener noreferrer">
-                    {columnLabel(s)}
-                  </a>
+                  {cik ? (
+                    <a href={filingUrl(cik, s.accessionNumber)} target="_blank" rel="noopener noreferrer">
+                      {columnLabel(s)}
+                    </a>
+                  ) : (
+                    columnLabel(s)
+                  )}
                   <span class="filing">
                     {s.form} · {s.filedAt}
                     <br />

@@ -1,6 +1,6 @@
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
-import { ApiError, execute } from '../api';
+import { ApiError, asApiError, execute } from '../api';
 import { CompanyPageDocument } from '../gql/graphql';
 import type { CompanyPageQuery } from '../gql/graphql';
 import { Chart, toNumber, toSeconds, type ChartSeries } from '../components/Chart';
@@ -11,7 +11,6 @@ import { StatusBadge } from '../components/StatusBadge';
 import { compactMoney, dateTime, percent } from '../format';
 import { rememberCompany } from '../recent';
 import type { Kind, Period, Statement } from '../statements';
-import { asApiError } from './Search';
 
 type Company = CompanyPageQuery['company'];
 
@@ -29,14 +28,21 @@ export function CompanyPage() {
   const [company, setCompany] = useState<Company | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
 
+  // Only the answer for the symbol in the address counts: after a quick A → B navigation,
+  // A's late answer is dropped.
+  const current = useRef(symbol);
+  current.current = symbol;
   const load = useCallback(() => {
     setError(null);
     execute(CompanyPageDocument, { symbol })
       .then((data) => {
+        if (current.current !== symbol) return;
         setCompany(data.company);
         if (data.company.status === 'READY') rememberCompany(data.company.symbol);
       })
-      .catch((e: unknown) => setError(asApiError(e)));
+      .catch((e: unknown) => {
+        if (current.current === symbol) setError(asApiError(e));
+      });
   }, [symbol]);
 
   useEffect(() => {

@@ -1,13 +1,12 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { ApiError, execute } from '../api';
+import { ApiError, asApiError, execute } from '../api';
 import { CompareDocument } from '../gql/graphql';
 import type { CompareQuery } from '../gql/graphql';
 import { Chart, toNumber, type ChartSeries } from '../components/Chart';
 import { ErrorState } from '../components/ErrorState';
 import { StatusBadge } from '../components/StatusBadge';
 import { compactMoney, percent } from '../format';
-import { asApiError } from './Search';
 
 /** Most companies side by side. */
 export const MAX_COMPARED = 5;
@@ -33,9 +32,13 @@ export function ComparePage() {
     setCompanies(null);
     setError(null);
     if (symbols.length === 0) return;
+    let current = true;
     execute(CompareDocument, { symbols })
-      .then((data) => setCompanies(data.companies))
-      .catch((e: unknown) => setError(asApiError(e)));
+      .then((data) => current && setCompanies(data.companies))
+      .catch((e: unknown) => current && setError(asApiError(e)));
+    return () => {
+      current = false;
+    };
   }, [symbols]);
 
   const onSubmit = (event: Event) => {
@@ -76,7 +79,7 @@ function Comparison({ companies }: { companies: Compared[] }) {
   ];
   return (
     <>
-      <div class="table-scroll" tabIndex={0} aria-label="Headline metrics">
+      <div class="table-scroll" tabIndex={0} role="region" aria-label="Headline metrics">
         <table class="comparison">
           <caption>Headline metrics, trailing twelve months</caption>
           <thead>
@@ -103,11 +106,13 @@ function Comparison({ companies }: { companies: Compared[] }) {
         </table>
       </div>
       {chart.x.length > 0 && (
-        <Chart title="Annual revenue by fiscal year" x={chart.x} series={chart.series} format={(v) => compactMoney(String(v))} />
+        <Chart title="Annual revenue by fiscal year" x={chart.x} series={chart.series} format={money} />
       )}
     </>
   );
 }
+
+const money = (value: number) => compactMoney(String(value));
 
 function pct(value: string | null | undefined): string {
   return value == null ? '—' : percent(value);

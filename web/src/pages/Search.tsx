@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { ApiError, execute } from '../api';
+import { ApiError, asApiError, execute } from '../api';
 import { RequestRegistrationDocument, SearchCompaniesDocument } from '../gql/graphql';
 import type { SearchCompaniesQuery } from '../gql/graphql';
 import { ErrorState } from '../components/ErrorState';
@@ -23,11 +23,12 @@ export function SearchPage() {
 
   useEffect(() => {
     const query = text.trim();
+    const ticket = ++latest.current;
     if (!query) {
       setResults([]);
+      setActive(-1);
       return;
     }
-    const ticket = ++latest.current;
     const timer = setTimeout(() => {
       execute(SearchCompaniesDocument, { query })
         .then((data) => {
@@ -70,6 +71,7 @@ export function SearchPage() {
       else if (text.trim()) open(text.trim().toUpperCase());
     } else if (event.key === 'Escape') {
       setResults([]);
+      setActive(-1);
     }
   };
 
@@ -138,8 +140,4 @@ export function SearchPage() {
       )}
     </section>
   );
-}
-
-export function asApiError(error: unknown): ApiError {
-  return error instanceof ApiError ? error : new ApiError('INTERNAL_SERVER_ERROR', String(error));
 }
