@@ -34,17 +34,22 @@ async fn wait_until_published(app: &TestApp, symbols: &[&str], timeout: Duration
     .await;
 }
 
+/// Asks for `symbol`, which must come back PENDING; the id of its request.
+async fn pending_request_id(app: &TestApp, symbol: &str) -> String {
+    let body = app.graphql(PENDING, json!({ "s": symbol })).await;
+    assert_eq!(body["data"]["company"]["status"], "PENDING", "{body}");
+    body["data"]["company"]["registration"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
+}
+
 #[tokio::test]
 async fn a_pending_company_is_published_with_its_symbol_as_key() {
     let (broker, kafka) = started_broker().await;
     let app = TestApp::builder().kafka(kafka.clone()).spawn().await;
 
-    let body = app.graphql(PENDING, json!({ "s": "nvda" })).await;
-    assert_eq!(body["data"]["company"]["status"], "PENDING", "{body}");
-    let request_id = body["data"]["company"]["registration"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let request_id = pending_request_id(&app, "nvda").await;
 
     let messages = consume(
         &broker.brokers(),
@@ -243,11 +248,7 @@ async fn a_published_request_without_an_outcome_is_published_again() {
     // No worker consumes the request topic: the first message is as good as lost.
     let app = TestApp::builder().kafka(kafka.clone()).spawn().await;
 
-    let body = app.graphql(PENDING, json!({ "s": "NVDA" })).await;
-    let request_id = body["data"]["company"]["registration"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let request_id = pending_request_id(&app, "NVDA").await;
 
     let messages = consume(
         &broker.brokers(),
