@@ -24,6 +24,9 @@ pub enum Fault {
     RetryAfter(u16, u64),
     /// HTTP 200 with this body instead of the file.
     Body(&'static str),
+    /// HTTP 200, `Content-Encoding: gzip`, whose body inflates to this many zero bytes: a
+    /// few kilobytes on the wire.
+    GzipBomb(usize),
     /// Holds the request until the test opens the gate, then serves the file.
     Hold(Gate),
     /// Holds the request until the test opens the gate, then answers 200 with this body.
@@ -150,6 +153,24 @@ async fn serve(State(script): State<Arc<Mutex<Script>>>, uri: Uri) -> Response {
                 .into_response();
         }
         Some(Fault::Body(body)) => return body.into_response(),
+        Some(Fault::GzipBomb(inflated)) => {
+            use std::io::Write;
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            let zeros = vec![0u8; 1024 * 1024];
+            for _ in 0..inflated.div_ceil(zeros.len()) {
+                encoder.write_all(&zeros).unwrap();
+            }
+            let body = encoder.finish().unwrap();
+            return (
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (header::CONTENT_ENCODING, "gzip"),
+                ],
+                body,
+            )
+                .into_response();
+        }
         Some(Fault::Hold(gate)) => drop(gate.0.acquire().await.expect("gate")),
         Some(Fault::HeldBody(gate, body)) => {
             drop(gate.0.acquire().await.expect("gate"));
@@ -257,6 +278,17 @@ async fn a_provider_answer_beyond_the_body_cap_is_invalid() {
         .fetch(&Symbol::parse("AAPL").unwrap())
         .await
         .expect_err("beyond the cap");
+    assert!(
+        matches!(&error, ProviderError::Invalid(reason) if reason.contains("larger than 1048576 bytes")),
+        "{error:?}"
+    );
+
+    // A gzip bomb is stopped at the cap after inflating, whatever its size on the wire.
+    upstream.fail(APPLE_FACTS_PATH, [Fault::GzipBomb(64 * 1024 * 1024)]);
+    let error = capped
+        .fetch(&Symbol::parse("AAPL").unwrap())
+        .await
+        .expect_err("a bomb");
     assert!(
         matches!(&error, ProviderError::Invalid(reason) if reason.contains("larger than 1048576 bytes")),
         "{error:?}"
