@@ -39,6 +39,33 @@ impl Backoff {
         self.delays = self.builder.build();
     }
 
+    /// Runs `attempt` until it succeeds, pausing between tries from `first` up; `None` when
+    /// `shutdown` came first. `what` names the work in the log.
+    pub async fn retry<T, E, Attempt>(
+        what: &str,
+        first: Duration,
+        shutdown: &CancellationToken,
+        mut attempt: impl FnMut() -> Attempt,
+    ) -> Option<T>
+    where
+        Attempt: Future<Output = Result<T, E>>,
+        E: std::fmt::Display,
+    {
+        let mut backoff = Self::starting_at(first);
+        loop {
+            match attempt().await {
+                Ok(done) => return Some(done),
+                Err(error) => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(%error, retry_in_ms = delay.as_millis(), "cannot {what}; retrying");
+                    if !Self::sleep(delay, shutdown).await {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
     /// Sleeps `delay`; false when `shutdown` came first.
     pub async fn sleep(delay: Duration, shutdown: &CancellationToken) -> bool {
         tokio::select! {

@@ -345,11 +345,7 @@ impl ReadCache {
                 self.balance.invalidate(&id);
                 self.cash_flow.invalidate(&id);
             }
-            None => {
-                self.income.invalidate_all();
-                self.balance.invalidate_all();
-                self.cash_flow.invalidate_all();
-            }
+            None => self.drop_all_statements(),
         }
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
@@ -362,10 +358,14 @@ impl ReadCache {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.responses.invalidate_all();
         self.companies.invalidate_all();
+        self.drop_all_statements();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn drop_all_statements(&self) {
         self.income.invalidate_all();
         self.balance.invalidate_all();
         self.cash_flow.invalidate_all();
-        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     fn shared(&self) -> RwLockReadGuard<'_, ()> {

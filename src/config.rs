@@ -331,6 +331,12 @@ impl IngestionSettings {
     pub fn lock_wait(&self) -> Duration {
         Duration::from_secs(self.lock_wait_secs)
     }
+
+    /// How long one try at a request can take at worst: the longest wait for its company's
+    /// lock, then every provider attempt at its worst.
+    pub fn worst_case_try(&self) -> Duration {
+        self.lock_wait() + self.worst_case_fetch()
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -99,10 +99,7 @@ impl KafkaTransport {
                         Some(listener) => listener,
                         None => ResultListener::new(&settings, cache.clone(), feed.clone())?,
                     };
-                    Ok::<_, rdkafka::error::KafkaError>(async move {
-                        listener.run(stop).await;
-                        Ok(())
-                    })
+                    Ok::<_, rdkafka::error::KafkaError>(listener.run(stop))
                 },
             )
             .await;

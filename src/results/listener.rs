@@ -5,7 +5,8 @@
 //! given its partitions (at start, and again after a rebalance, a lost session or a broker
 //! restart) events published while it had none may be gone. It cannot know, so on every
 //! assignment it `resync`s: the whole cache is dropped and subscribers re-read stored
-//! statuses. If it cannot subscribe at all, it retries with backoff until shutdown.
+//! statuses. If it cannot subscribe, it ends with the error and its supervisor starts it
+//! again.
 
 use std::sync::Arc;
 
@@ -16,7 +17,6 @@ use rdkafka::message::Message;
 use tokio_util::sync::CancellationToken;
 
 use super::{StatusFeed, deliver, resync};
-use crate::backoff::Backoff;
 use crate::cache::ReadCache;
 use crate::config::KafkaSettings;
 use crate::kafka::{self, ResultMessage};
@@ -67,14 +67,15 @@ impl ResultListener {
         })
     }
 
-    /// Listens until `shutdown`, once Kafka answers.
-    pub async fn run(self, shutdown: CancellationToken) {
-        if !self.subscribe(&shutdown).await {
-            return;
+    /// Listens until `shutdown`, once Kafka answers; ends early only if it cannot subscribe.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), KafkaError> {
+        if !kafka::ensure_topics_retrying(&self.settings, &shutdown).await {
+            return Ok(());
         }
+        self.consumer.subscribe(&[&self.settings.result_topic])?;
         loop {
             let received = tokio::select! {
-                () = shutdown.cancelled() => return,
+                () = shutdown.cancelled() => return Ok(()),
                 received = self.consumer.recv() => received,
             };
             match received {
@@ -87,26 +88,6 @@ impl ResultListener {
                     None => tracing::warn!("empty result message ignored"),
                 },
                 Err(error) => tracing::warn!(%error, "result listener error"),
-            }
-        }
-    }
-
-    /// Ensures the topics and subscribes, retrying with backoff; false on shutdown.
-    async fn subscribe(&self, shutdown: &CancellationToken) -> bool {
-        let mut backoff = Backoff::starting_at(std::time::Duration::from_millis(500));
-        loop {
-            if !kafka::ensure_topics_retrying(&self.settings, shutdown).await {
-                return false;
-            }
-            match self.consumer.subscribe(&[&self.settings.result_topic]) {
-                Ok(()) => return true,
-                Err(error) => {
-                    let pause = backoff.next_delay();
-                    tracing::error!(%error, ?pause, "cannot subscribe to the result topic; retrying");
-                    if !Backoff::sleep(pause, shutdown).await {
-                        return false;
-                    }
-                }
             }
         }
     }

@@ -146,7 +146,7 @@ impl Ingestor {
             return Handled::Deferred;
         }
         let deadline = Instant::now() + HANDLING_DEADLINE;
-        let full_try = self.settings.worst_case_fetch() + self.settings.lock_wait();
+        let full_try = self.settings.worst_case_try();
         let mut backoff = Backoff::starting_at(INFRA_RETRY_MIN);
         loop {
             match self.locked(request, outcomes, shutdown).await {

@@ -33,6 +33,9 @@ use crate::kafka;
 use ingest::{Handled, Ingestor, Outcomes};
 use messages::{KafkaOutcomes, parse_request};
 
+/// First pause before publishing a message again that Kafka refused.
+const RETRY_FIRST: Duration = Duration::from_millis(500);
+
 /// How long a stopping worker tries to commit and leave its group; a healthy broker takes
 /// milliseconds, a dead one would hold the process for minutes.
 const LEAVE_GROUP_TIMEOUT: Duration = Duration::from_secs(2);
@@ -70,7 +73,7 @@ impl From<diesel::result::Error> for WorkerError {
 /// the group would then take the partition away mid-request and hand the message to another
 /// worker while this one still holds it.
 fn fits_poll_interval(settings: &IngestionSettings) -> Result<(), WorkerError> {
-    let worst_case = settings.worst_case_fetch() + settings.lock_wait();
+    let worst_case = settings.worst_case_try();
     if worst_case > ingest::HANDLING_DEADLINE {
         return Err(WorkerError::HandlingTooLong {
             worst_case_secs: worst_case.as_secs(),
@@ -193,30 +196,17 @@ impl Worker {
             .map(String::from_utf8_lossy)
             .unwrap_or_default();
         let payload = message.payload().unwrap_or_default();
-        let mut backoff = Backoff::starting_at(Duration::from_millis(500));
-        loop {
-            match kafka::publish(
-                &self.producer,
-                &self.settings.kafka.request_topic,
-                &key,
-                payload,
-            )
-            .await
-            {
-                Ok(()) => {
-                    tracing::info!(%key, "request put back behind the others");
-                    self.note_republished(message).await;
-                    return true;
-                }
-                Err(error) => {
-                    let delay = backoff.next_delay();
-                    tracing::warn!(%error, retry_in_ms = delay.as_millis(), "cannot put the request back; retrying");
-                    if !Backoff::sleep(delay, shutdown).await {
-                        return false;
-                    }
-                }
-            }
+        let topic = &self.settings.kafka.request_topic;
+        let published = Backoff::retry("put the request back", RETRY_FIRST, shutdown, || {
+            kafka::publish(&self.producer, topic, &key, payload)
+        })
+        .await;
+        if published.is_none() {
+            return false;
         }
+        tracing::info!(%key, "request put back behind the others");
+        self.note_republished(message).await;
+        true
     }
 
     #[tracing::instrument(
@@ -234,15 +224,14 @@ impl Worker {
             Ok(request) => self.ingestor.handle(&request, &outcomes, shutdown).await,
             Err(reason) => {
                 tracing::warn!(%reason, "poison message dead-lettered");
-                let mut backoff = Backoff::starting_at(Duration::from_millis(500));
-                while let Err(error) = outcomes.dead_letter(&reason, 0).await {
-                    let delay = backoff.next_delay();
-                    tracing::warn!(%error, retry_in_ms = delay.as_millis(), "cannot dead-letter; retrying");
-                    if !Backoff::sleep(delay, shutdown).await {
-                        return Handled::Released;
-                    }
+                let dead_lettered = Backoff::retry("dead-letter", RETRY_FIRST, shutdown, || {
+                    outcomes.dead_letter(&reason, 0)
+                })
+                .await;
+                match dead_lettered {
+                    Some(()) => Handled::Done,
+                    None => Handled::Released,
                 }
-                Handled::Done
             }
         }
     }
