@@ -43,14 +43,30 @@ async fn tables(url: &str) -> Vec<String> {
     tables
 }
 
+/// The migrations this repository holds.
+fn migrations_in_repository() -> usize {
+    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .expect("migrations directory")
+        .filter(|entry| entry.as_ref().is_ok_and(|e| e.path().is_dir()))
+        .count()
+}
+
+/// How many migrations the database records as applied.
+async fn applied_migrations(url: &str) -> usize {
+    let mut conn = AsyncMysqlConnection::establish(url).await.expect("connect");
+    let applied: Vec<TableName> =
+        diesel::sql_query("SELECT version AS name FROM __diesel_schema_migrations")
+            .load(&mut conn)
+            .await
+            .expect("applied migrations");
+    applied.len()
+}
+
 #[tokio::test]
 async fn migrate_creates_every_table_on_an_empty_database_and_is_idempotent() {
     let database = TestDb::create_empty().await;
     assert_eq!(tables(&database.url).await, Vec::<String>::new());
-    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
-        .expect("migrations directory")
-        .filter(|entry| entry.as_ref().is_ok_and(|e| e.path().is_dir()))
-        .count();
+    let migrations = migrations_in_repository();
 
     for run in ["first", "second"] {
         let output = finstage()
@@ -78,15 +94,11 @@ async fn migrate_creates_every_table_on_an_empty_database_and_is_idempotent() {
             "after the {run} run"
         );
         // Each migration recorded once: the second run applied nothing again.
-        let mut conn = AsyncMysqlConnection::establish(&database.url)
-            .await
-            .expect("connect");
-        let applied: Vec<TableName> =
-            diesel::sql_query("SELECT version AS name FROM __diesel_schema_migrations")
-                .load(&mut conn)
-                .await
-                .expect("applied migrations");
-        assert_eq!(applied.len(), migrations, "after the {run} run");
+        assert_eq!(
+            applied_migrations(&database.url).await,
+            migrations,
+            "after the {run} run"
+        );
     }
 }
 
@@ -115,19 +127,8 @@ async fn migrations_started_together_take_turns() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
-        .expect("migrations directory")
-        .filter(|entry| entry.as_ref().is_ok_and(|e| e.path().is_dir()))
-        .count();
-    let mut conn = AsyncMysqlConnection::establish(&database.url)
-        .await
-        .expect("connect");
-    let applied: Vec<TableName> =
-        diesel::sql_query("SELECT version AS name FROM __diesel_schema_migrations")
-            .load(&mut conn)
-            .await
-            .expect("applied migrations");
-    assert_eq!(applied.len(), migrations);
+    let migrations = migrations_in_repository();
+    assert_eq!(applied_migrations(&database.url).await, migrations);
 }
 
 #[derive(diesel::QueryableByName)]

@@ -8,8 +8,6 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use diesel_async::RunQueryDsl;
-use finstage::domain::Symbol;
-use finstage::ingestion::import::{Companies, import_dir};
 use reqwest::StatusCode;
 use reqwest::header::{
     ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG,
@@ -18,7 +16,6 @@ use reqwest::header::{
 
 use crate::broker::started_broker;
 use crate::helpers::{TestApp, sec_dir_provider, spawn_worker, test_worker_settings};
-use crate::normalization::FIXTURES;
 use crate::subscriptions::wait_for_result_listener;
 use crate::support::wait::eventually;
 
@@ -28,18 +25,7 @@ const BROWSER_TIMEOUT: Duration = Duration::from_secs(180);
 /// A gateway whose database holds the securities master and the given companies.
 async fn app_with(symbols: &[&str], builder: crate::helpers::TestAppBuilder) -> TestApp {
     let app = builder.spawn().await;
-    let symbols: Vec<Symbol> = symbols
-        .iter()
-        .map(|s| Symbol::parse(s).expect("symbol"))
-        .collect();
-    let companies = if symbols.is_empty() {
-        Companies::None
-    } else {
-        Companies::Only(&symbols)
-    };
-    import_dir(&app.db, FIXTURES.as_ref(), companies)
-        .await
-        .expect("import");
+    app.import_fixtures(symbols).await;
     app
 }
 

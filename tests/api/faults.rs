@@ -4,14 +4,11 @@
 use std::time::Duration;
 
 use diesel_async::RunQueryDsl;
-use finstage::domain::Symbol;
-use finstage::ingestion::import::{Companies, import_dir};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::broker::{started_broker, unique_kafka_settings};
 use crate::helpers::{TestApp, eventually};
-use crate::normalization::FIXTURES;
 use crate::subscriptions::{StatusSubscription, publish_ready_result, wait_for_result_listener};
 use crate::support::broker::TestBroker;
 use crate::support::proxy::TcpProxy;
@@ -40,10 +37,7 @@ async fn after_a_broker_restart_two_gateways_serve_re_ingested_data_within_ten_s
         .with_settings(move |s| s.database.url = SecretString::from(database_url))
         .spawn()
         .await;
-    let aapl = [Symbol::parse("AAPL").unwrap()];
-    import_dir(&first.db, FIXTURES.as_ref(), Companies::Only(&aapl))
-        .await
-        .expect("import");
+    first.import_fixtures(&["AAPL"]).await;
     wait_for_result_listener(&first, &kafka).await;
     wait_for_result_listener(&second, &kafka).await;
     for app in [&first, &second] {
@@ -87,10 +81,7 @@ async fn a_gateway_whose_listener_gets_its_partitions_drops_what_it_cached_befor
         .cache_ttl(3_600)
         .spawn()
         .await;
-    let aapl = [Symbol::parse("AAPL").unwrap()];
-    import_dir(&app.db, FIXTURES.as_ref(), Companies::Only(&aapl))
-        .await
-        .expect("import");
+    app.import_fixtures(&["AAPL"]).await;
     assert_eq!(revenue_2023(&app).await, "383285000000");
     let mut watching = StatusSubscription::open(&app, "AAPL").await;
     assert_eq!(
@@ -168,10 +159,7 @@ async fn load(app: &TestApp, clients: usize, duration: Duration) -> Vec<(String,
 #[tokio::test]
 async fn while_mariadb_is_cut_off_clients_get_only_service_unavailable_and_it_recovers_at_once() {
     let direct = TestApp::builder().spawn().await;
-    let aapl = [Symbol::parse("AAPL").unwrap()];
-    import_dir(&direct.db, FIXTURES.as_ref(), Companies::Only(&aapl))
-        .await
-        .expect("import");
+    direct.import_fixtures(&["AAPL"]).await;
     let proxy = TcpProxy::start("127.0.0.1:3306".parse().unwrap()).await;
     // mysql_async moves a connection to 127.0.0.1 onto the server's unix socket unless told
     // not to, which would bypass the proxy.

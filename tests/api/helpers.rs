@@ -21,6 +21,7 @@ use finstage::domain::{
     BalanceSheetItems, CashFlowItems, FiscalPeriod, IncomeStatementItems, Money, ShareCount,
     Statement, StatementPeriod, Symbol,
 };
+use finstage::ingestion::import::{Companies, import_dir};
 use finstage::registration::Registrations;
 use finstage::startup::Application;
 use finstage::worker::Worker;
@@ -339,6 +340,23 @@ impl TestApp {
             .await
             .expect("seed cash-flow statements");
         id
+    }
+
+    /// Imports the real SEC fixtures: the securities master, and these companies (none:
+    /// only the securities master).
+    pub async fn import_fixtures(&self, symbols: &[&str]) {
+        let symbols: Vec<Symbol> = symbols
+            .iter()
+            .map(|s| Symbol::parse(s).expect("symbol"))
+            .collect();
+        let companies = if symbols.is_empty() {
+            Companies::None
+        } else {
+            Companies::Only(&symbols)
+        };
+        import_dir(&self.db, crate::normalization::FIXTURES.as_ref(), companies)
+            .await
+            .expect("import");
     }
 
     pub async fn seed_listings(&self, rows: &[(&str, &str)]) {

@@ -37,6 +37,11 @@ export function compactMoney(value: string | null | undefined, currency = 'USD')
   return `${symbol}${groupDigits(value)}`;
 }
 
+/** `format(value)`, or a dash where there is no value. */
+export function orDash(value: string | null | undefined, format: (v: string) => string): string {
+  return value == null ? '—' : format(value);
+}
+
 export function periodLabel(statement: { fiscalYear: number; fiscalPeriod: string }): string {
   return statement.fiscalPeriod === 'FY'
     ? `FY${statement.fiscalYear}`

@@ -105,6 +105,13 @@ export const ROWS: Record<Kind, RowSpec[]> = {
   ],
 };
 
+/** The period switch's choices, in the order shown. */
+export const PERIOD_LABELS: Record<Period, string> = {
+  annual: 'Annual',
+  quarterly: 'Quarterly',
+  ttm: 'TTM',
+};
+
 export const KIND_LABELS: Record<Kind, string> = {
   income: 'Income statement',
   balance: 'Balance sheet',

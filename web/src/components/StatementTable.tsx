@@ -1,6 +1,6 @@
 import { download, toCsv } from '../csv';
 import { filingUrl, groupDigits, percent, periodLabel } from '../format';
-import { KIND_LABELS, ROWS, valueOf } from '../statements';
+import { KIND_LABELS, PERIOD_LABELS, ROWS, valueOf } from '../statements';
 import type { Kind, Period, RowSpec, Statement, Unit } from '../statements';
 
 interface Props {
@@ -94,12 +94,6 @@ export function StatementTable({ kind, period, symbol, cik, statements }: Props)
     </section>
   );
 }
-
-const PERIOD_LABELS: Record<Period, string> = {
-  annual: 'Annual',
-  quarterly: 'Quarterly',
-  ttm: 'TTM',
-};
 
 function columnLabel(statement: Statement): string {
   return statement.fiscalPeriod === 'TTM' ? `TTM ${statement.periodEnd}` : periodLabel(statement);

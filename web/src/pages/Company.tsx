@@ -8,17 +8,13 @@ import { ErrorState } from '../components/ErrorState';
 import { Registration } from '../components/Registration';
 import { StatementTable } from '../components/StatementTable';
 import { StatusBadge } from '../components/StatusBadge';
-import { compactMoney, dateTime, percent } from '../format';
+import { compactMoney, dateTime, orDash, percent } from '../format';
 import { rememberCompany } from '../recent';
+import { PERIOD_LABELS } from '../statements';
 import type { Kind, Period, Statement } from '../statements';
 
 type Company = CompanyPageQuery['company'];
 
-const PERIODS: { value: Period; label: string }[] = [
-  { value: 'annual', label: 'Annual' },
-  { value: 'quarterly', label: 'Quarterly' },
-  { value: 'ttm', label: 'TTM' },
-];
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -121,14 +117,14 @@ function Financials({ company }: { company: Company }) {
     <>
       <HeadlineCards company={company} />
       <div class="period-switch" role="group" aria-label="Period">
-        {PERIODS.map((p) => (
+        {(Object.keys(PERIOD_LABELS) as Period[]).map((choice) => (
           <button
-            key={p.value}
+            key={choice}
             type="button"
-            aria-pressed={period === p.value}
-            onClick={() => setPeriod(p.value)}
+            aria-pressed={period === choice}
+            onClick={() => setPeriod(choice)}
           >
-            {p.label}
+            {PERIOD_LABELS[choice]}
           </button>
         ))}
       </div>
@@ -199,10 +195,6 @@ function HeadlineCards({ company }: { company: Company }) {
       </ul>
     </section>
   );
-}
-
-function orDash(value: string | null | undefined, format: (v: string) => string): string {
-  return value == null ? '—' : format(value);
 }
 
 const money = (v: number) => compactMoney(String(v));

@@ -6,7 +6,7 @@ import type { CompareQuery } from '../gql/graphql';
 import { Chart, toNumber, type ChartSeries } from '../components/Chart';
 import { ErrorState } from '../components/ErrorState';
 import { StatusBadge } from '../components/StatusBadge';
-import { compactMoney, percent } from '../format';
+import { compactMoney, orDash, percent } from '../format';
 
 /** Most companies side by side. */
 export const MAX_COMPARED = 5;
@@ -115,7 +115,7 @@ function Comparison({ companies }: { companies: Compared[] }) {
 const money = (value: number) => compactMoney(String(value));
 
 function pct(value: string | null | undefined): string {
-  return value == null ? '—' : percent(value);
+  return orDash(value, percent);
 }
 
 /** Annual revenue on one axis of fiscal years (fiscal-year ends differ between companies). */
