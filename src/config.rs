@@ -312,10 +312,16 @@ pub struct IngestionSettings {
     /// topic.
     #[arg(long, env = "PROVIDER_BREAKER_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     pub breaker_failures: u32,
-    /// Seconds the breaker first stays open (doubling each time it opens again, up to an
-    /// hour); a longer `Retry-After` from the provider is honoured instead.
+    /// Seconds the breaker first stays open (doubling each time it opens again, up to
+    /// `PROVIDER_BREAKER_MAX_OPEN_SECS`); a longer `Retry-After` from the provider is
+    /// honoured instead.
     #[arg(long, env = "PROVIDER_BREAKER_OPEN_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub breaker_open_secs: u64,
+    /// The longest the breaker stays open at a time (seconds), whatever the doubling or the
+    /// provider's `Retry-After` asks: the operator's bound on how long ingestion pauses
+    /// before the provider is probed again.
+    #[arg(long, env = "PROVIDER_BREAKER_MAX_OPEN_SECS", default_value_t = 3_600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub breaker_max_open_secs: u64,
 }
 
 impl IngestionSettings {

@@ -49,5 +49,6 @@ pub fn sec_dir_ingestion() -> finstage::config::IngestionSettings {
         lock_wait_secs: 60,
         breaker_failures: 5,
         breaker_open_secs: 60,
+        breaker_max_open_secs: 3_600,
     }
 }

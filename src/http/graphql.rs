@@ -115,10 +115,28 @@ pub(super) fn may_run(request: &mut async_graphql::Request, ty: OperationType) -
     }
 }
 
+/// Answers the request within `REQUEST_TIMEOUT_SECS`, counting any wait for an identical
+/// request's answer as well as execution; past it, `TIMEOUT`.
+async fn execute(
+    state: &AppState,
+    caller: Caller,
+    key: Option<RequestKey>,
+    request: GraphQLRequest,
+) -> Response {
+    let answering = answer(state, caller, key, request);
+    match tokio::time::timeout(state.request_timeout, answering).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(timeout = ?state.request_timeout, "GraphQL request timed out");
+            timed_out()
+        }
+    }
+}
+
 /// Executes the request, and caches the answer under `key` (the request's exact bytes) when
 /// every resolver allowed that. An identical request already being executed is waited for
 /// instead, and its answer served if it could be cached.
-async fn execute(
+async fn answer(
     state: &AppState,
     caller: Caller,
     key: Option<RequestKey>,
@@ -150,17 +168,7 @@ async fn execute(
         caller,
     )
     .data(dependencies.clone());
-    let Ok(response) =
-        tokio::time::timeout(state.request_timeout, state.schema.execute(request)).await
-    else {
-        tracing::warn!(timeout = ?state.request_timeout, "GraphQL request timed out");
-        let timeout = crate::graphql::ApiError::Timeout;
-        return error(
-            StatusCode::GATEWAY_TIMEOUT,
-            &timeout.to_string(),
-            timeout.code(),
-        );
-    };
+    let response = state.schema.execute(request).await;
     if !response.is_ok() {
         return GraphQLResponse::from(response).into_response();
     }
@@ -176,6 +184,16 @@ async fn execute(
         }
         Err(_) => GraphQLResponse::from(response).into_response(),
     }
+}
+
+/// The answer to a request that ran past its time limit.
+pub(super) fn timed_out() -> Response {
+    let timeout = crate::graphql::ApiError::Timeout;
+    error(
+        StatusCode::GATEWAY_TIMEOUT,
+        &timeout.to_string(),
+        timeout.code(),
+    )
 }
 
 /// The answer to a request beyond `HTTP_MAX_CONCURRENT_REQUESTS`.

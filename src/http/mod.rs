@@ -17,13 +17,12 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -84,11 +83,15 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .merge(dashboard_routes());
     with_security_headers(routes)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        // A backstop for every route; GraphQL answers its own `TIMEOUT` a second earlier.
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            state.request_timeout + Duration::from_secs(1),
-        ))
+        // A backstop for every route, answering the same `TIMEOUT` GraphQL answers itself a
+        // second earlier.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                    graphql::timed_out()
+                }))
+                .timeout(state.request_timeout + Duration::from_secs(1)),
+        )
         .layer(cors(&settings.cors_allowed_origins))
         .layer(TraceLayer::new_for_http())
         .with_state(Arc::new(state))

@@ -3,12 +3,13 @@
 //! the whole backlog. So the breaker opens, and requests wait, put back, until it closes:
 //! - after `PROVIDER_BREAKER_FAILURES` transient failures in a row that came from at least
 //!   two companies (one company's own trouble never stops the others), for
-//!   `PROVIDER_BREAKER_OPEN_SECS`, doubling each time it opens again, up to an hour;
+//!   `PROVIDER_BREAKER_OPEN_SECS`, doubling each time it opens again;
 //! - at once when the provider asks for a pause longer than `WORKER_RETRY_MAX_MS`
-//!   (`Retry-After`), for as long as it asked (up to an hour).
+//!   (`Retry-After`), for as long as it asked;
 //!
-//! Once the time is up, the next fetch is a probe: an answer (data, not found, unusable)
-//! closes the breaker; another failure opens it again. A request that ran out of attempts
+//! either way for at most `PROVIDER_BREAKER_MAX_OPEN_SECS` (an hour) at a time. Once the time
+//! is up, the next fetch is a probe: an answer (data, not found, unusable) closes the
+//! breaker; a failure opens it again at once, for twice as long. A request that ran out of attempts
 //! while the provider was failing for everyone is spared dead-lettering once: it comes round
 //! again after the outage, and is dead-lettered only if it fails on its own.
 
@@ -19,12 +20,10 @@ use std::time::{Duration, Instant};
 use crate::config::IngestionSettings;
 use crate::domain::Symbol;
 
-/// The longest the breaker stays open at a time.
-const MAX_OPEN: Duration = Duration::from_secs(3_600);
-
 pub struct ProviderBreaker {
     failures_to_open: u32,
     first_open: Duration,
+    longest_open: Duration,
     longest_retry: Duration,
     state: Mutex<State>,
     /// Companies spared dead-lettering once, until they are answered or dead-lettered.
@@ -46,6 +45,7 @@ impl ProviderBreaker {
         Self {
             failures_to_open: settings.breaker_failures,
             first_open: Duration::from_secs(settings.breaker_open_secs),
+            longest_open: Duration::from_secs(settings.breaker_max_open_secs),
             longest_retry: Duration::from_millis(settings.retry_max_ms),
             state: Mutex::default(),
             spared: Mutex::default(),
@@ -89,14 +89,17 @@ impl ProviderBreaker {
         let mut state = self.state();
         state.failures += 1;
         state.failing_symbols.insert(symbol.clone());
+        let doubled = self.first_open.saturating_mul(1 << state.openings.min(16));
         let open_for = match retry_after {
             Some(asked) if asked > self.longest_retry => Some(asked),
+            // A failed probe: the provider is still down.
+            _ if state.openings > 0 => Some(doubled),
             _ if state.failures >= self.failures_to_open && state.failing_symbols.len() >= 2 => {
-                Some(self.first_open.saturating_mul(1 << state.openings.min(16)))
+                Some(doubled)
             }
             _ => None,
         };
-        let Some(open_for) = open_for.map(|d| d.min(MAX_OPEN)) else {
+        let Some(open_for) = open_for.map(|d| d.min(self.longest_open)) else {
             return false;
         };
         state.openings += 1;
@@ -134,7 +137,11 @@ mod tests {
     use crate::config::{ProviderKind, ProviderSettings};
 
     fn breaker(failures: u32) -> ProviderBreaker {
-        ProviderBreaker::new(&IngestionSettings {
+        ProviderBreaker::new(&settings(failures))
+    }
+
+    fn settings(failures: u32) -> IngestionSettings {
+        IngestionSettings {
             provider: ProviderSettings {
                 provider: ProviderKind::SecDir,
                 sec_base_url: String::new(),
@@ -153,7 +160,8 @@ mod tests {
             lock_wait_secs: 60,
             breaker_failures: failures,
             breaker_open_secs: 60,
-        })
+            breaker_max_open_secs: 3_600,
+        }
     }
 
     fn symbol(s: &str) -> Symbol {
@@ -189,6 +197,28 @@ mod tests {
         assert!(!breaker.failed(&symbol("AAPL"), Some(Duration::from_millis(500))));
         assert!(breaker.failed(&symbol("AAPL"), Some(Duration::from_secs(600))));
         assert!(breaker.open_for().unwrap() > Duration::from_secs(599));
+    }
+
+    #[test]
+    fn a_failed_probe_opens_it_again_at_once() {
+        let breaker = breaker(5);
+        assert!(breaker.failed(&symbol("AAPL"), Some(Duration::from_secs(5))));
+        // The pause is over; the probe fails too, well short of five failures in a row.
+        breaker.state().open_until = Some(Instant::now());
+        assert!(breaker.failed(&symbol("AAPL"), None));
+        assert!(breaker.open_for().unwrap() > Duration::from_secs(119));
+    }
+
+    #[test]
+    fn it_never_stays_open_longer_than_the_operator_allows() {
+        let breaker = ProviderBreaker::new(&IngestionSettings {
+            breaker_max_open_secs: 2,
+            ..settings(5)
+        });
+        assert!(breaker.failed(&symbol("AAPL"), Some(Duration::from_secs(600))));
+        assert!(breaker.open_for().unwrap() <= Duration::from_secs(2));
+        assert!(breaker.failed(&symbol("SNOW"), None));
+        assert!(breaker.open_for().unwrap() <= Duration::from_secs(2));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Faults against the real parts: a Kafka-protocol broker killed and restarted under running
-//! gateways, and MariaDB cut off behind a TCP proxy of the harness's own.
+//! gateways, and MariaDB cut off or stalled behind a TCP proxy of the harness's own.
 
 use std::time::Duration;
 
@@ -122,30 +122,34 @@ async fn re_ingest(app: &TestApp) {
     }
 }
 
-/// One request's outcome: its GraphQL error code (`"ok"` without one) and how long it took.
-async fn read_apple(app: &TestApp) -> (String, Duration) {
+const READ_APPLE: &str =
+    r#"{ company(symbol: "AAPL") { status incomeStatements(last: 2) { fiscalYear revenue } } }"#;
+
+/// One request's outcome: its GraphQL error code (`"ok"` when it answered `expected`) and how
+/// long it took.
+async fn read_apple(app: &TestApp, expected: &Value) -> (String, Duration) {
     let started = std::time::Instant::now();
-    let (_, body) = app
-        .post_graphql(
-            r#"{ company(symbol: "AAPL") { status incomeStatements(last: 2) { revenue } } }"#,
-            json!({}),
-        )
-        .await;
+    let (_, body) = app.post_graphql(READ_APPLE, json!({})).await;
     let code = match body["errors"][0]["extensions"]["code"].as_str() {
         Some(code) => code.to_owned(),
-        None if body["data"]["company"]["status"] == "READY" => String::from("ok"),
+        None if body["data"] == *expected => String::from("ok"),
         None => format!("unexpected answer {body}"),
     };
     (code, started.elapsed())
 }
 
 /// Outcomes of `clients` concurrent loops of `read_apple` for `duration`.
-async fn load(app: &TestApp, clients: usize, duration: Duration) -> Vec<(String, Duration)> {
+async fn load(
+    app: &TestApp,
+    expected: &Value,
+    clients: usize,
+    duration: Duration,
+) -> Vec<(String, Duration)> {
     let until = tokio::time::Instant::now() + duration;
     let loops = (0..clients).map(|_| async move {
         let mut outcomes = Vec::new();
         while tokio::time::Instant::now() < until {
-            outcomes.push(read_apple(app).await);
+            outcomes.push(read_apple(app, expected).await);
         }
         outcomes
     });
@@ -156,8 +160,11 @@ async fn load(app: &TestApp, clients: usize, duration: Duration) -> Vec<(String,
         .collect()
 }
 
-#[tokio::test]
-async fn while_mariadb_is_cut_off_clients_get_only_service_unavailable_and_it_recovers_at_once() {
+/// A gateway (read cache off, so every request needs MariaDB) whose database connections go
+/// through a TCP proxy of the test's own; Apple stored; and Apple's expected answer.
+async fn behind_a_proxy(
+    edit: impl FnOnce(&mut finstage::config::ServeSettings) + 'static,
+) -> (TestApp, TestApp, TcpProxy, Value) {
     let direct = TestApp::builder().spawn().await;
     direct.import_fixtures(&["AAPL"]).await;
     let proxy = TcpProxy::start("127.0.0.1:3306".parse().unwrap()).await;
@@ -170,31 +177,44 @@ async fn while_mariadb_is_cut_off_clients_get_only_service_unavailable_and_it_re
             .replacen(":3306/", &format!(":{}/", proxy.port()), 1)
     );
     assert_ne!(proxied_url, direct.database_url);
-    // The read cache off, so that every request needs MariaDB.
     let app = TestApp::builder()
         .without_database()
         .with_settings(move |s| {
             s.database.url = SecretString::from(proxied_url);
             s.cache.max_statements = 0;
             s.cache.max_response_bytes = 0;
+            edit(s);
         })
         .spawn()
         .await;
+    let expected = direct.graphql(READ_APPLE, json!({})).await["data"].clone();
+    assert_eq!(expected["company"]["status"], "READY", "{expected}");
+    (direct, app, proxy, expected)
+}
 
-    let before = load(&app, 8, Duration::from_secs(1)).await;
-    assert!(before.iter().all(|(code, _)| code == "ok"), "{before:?}");
-
-    proxy.cut();
-    let during = load(&app, 8, Duration::from_secs(2)).await;
-    let mut codes: Vec<&str> = during.iter().map(|(code, _)| code.as_str()).collect();
+fn codes(outcomes: &[(String, Duration)]) -> Vec<&str> {
+    let mut codes: Vec<&str> = outcomes.iter().map(|(code, _)| code.as_str()).collect();
     codes.sort_unstable();
     codes.dedup();
-    assert_eq!(codes, ["SERVICE_UNAVAILABLE"], "{during:?}");
+    codes
+}
 
-    proxy.restore();
-    // Full service within 5 s of MariaDB's return: from then on, every request succeeds.
-    let recovering = load(&app, 8, Duration::from_secs(5)).await;
-    let after = load(&app, 8, Duration::from_secs(2)).await;
+fn slowest(phases: &[&[(String, Duration)]]) -> Duration {
+    phases
+        .iter()
+        .flat_map(|phase| phase.iter())
+        .map(|(_, took)| *took)
+        .max()
+        .unwrap_or_default()
+}
+
+/// After 5 s of load following the database's return, every request of 2 s more succeeds.
+async fn recovers_within_five_seconds(
+    app: &TestApp,
+    expected: &Value,
+) -> [Vec<(String, Duration)>; 2] {
+    let recovering = load(app, expected, 8, Duration::from_secs(5)).await;
+    let after = load(app, expected, 8, Duration::from_secs(2)).await;
     assert!(
         after.iter().all(|(code, _)| code == "ok"),
         "after 5 s: {:?}",
@@ -203,13 +223,60 @@ async fn while_mariadb_is_cut_off_clients_get_only_service_unavailable_and_it_re
             .filter(|(code, _)| code != "ok")
             .collect::<Vec<_>>()
     );
-    let slowest = [&before, &during, &recovering, &after]
-        .into_iter()
-        .flatten()
-        .map(|(_, took)| *took)
-        .max()
-        .unwrap();
+    [recovering, after]
+}
+
+#[tokio::test]
+async fn while_mariadb_is_cut_off_clients_get_only_service_unavailable_and_it_recovers_at_once() {
+    let (_direct, app, proxy, expected) = behind_a_proxy(|_| {}).await;
+
+    let before = load(&app, &expected, 8, Duration::from_secs(1)).await;
+    assert_eq!(codes(&before), ["ok"], "{before:?}");
+
+    proxy.cut();
+    let during = load(&app, &expected, 8, Duration::from_secs(2)).await;
+    assert_eq!(codes(&during), ["SERVICE_UNAVAILABLE"], "{during:?}");
+
+    proxy.restore();
+    let [recovering, after] = recovers_within_five_seconds(&app, &expected).await;
+    let slowest = slowest(&[&before, &during, &recovering, &after]);
     // The pool's wait for a connection (DATABASE_TIMEOUT_SECS, 2 s here) bounds each request.
+    assert!(
+        slowest < Duration::from_secs(3),
+        "slowest request {slowest:?}"
+    );
+}
+
+#[tokio::test]
+async fn while_mariadb_stalls_requests_end_at_their_time_limits_and_none_gets_a_wrong_answer() {
+    let (_direct, app, proxy, expected) = behind_a_proxy(|s| s.http.request_timeout_secs = 2).await;
+
+    let before = load(&app, &expected, 8, Duration::from_secs(1)).await;
+    assert_eq!(codes(&before), ["ok"], "{before:?}");
+
+    // Nothing comes back: pooled connections wait on their queries, new ones on the
+    // server's greeting. Requests end at the request time limit (TIMEOUT) or at the pool's
+    // wait for a connection (SERVICE_UNAVAILABLE), both retryable.
+    proxy.stall();
+    let during = load(&app, &expected, 8, Duration::from_secs(4)).await;
+    for code in codes(&during) {
+        assert!(
+            code == "TIMEOUT" || code == "SERVICE_UNAVAILABLE",
+            "{code}: {during:?}"
+        );
+    }
+
+    // The held bytes arrive late, answers to requests long given up: no connection may
+    // hand one of them to a later request.
+    proxy.restore();
+    let [recovering, after] = recovers_within_five_seconds(&app, &expected).await;
+    let wrong: Vec<_> = recovering
+        .iter()
+        .filter(|(code, _)| code.starts_with("unexpected"))
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:?}");
+    let slowest = slowest(&[&before, &during, &recovering, &after]);
+    // REQUEST_TIMEOUT_SECS (2 s here) bounds each request.
     assert!(
         slowest < Duration::from_secs(3),
         "slowest request {slowest:?}"

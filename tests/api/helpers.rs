@@ -480,6 +480,7 @@ pub fn test_ingestion_settings(provider: ProviderSettings) -> IngestionSettings 
         lock_wait_secs: 60,
         breaker_failures: 5,
         breaker_open_secs: 60,
+        breaker_max_open_secs: 3_600,
     }
 }
 

@@ -1,6 +1,8 @@
 //! A local HTTP server standing in for SEC EDGAR: it serves the real recorded files in
-//! tests/fixtures/sec at SEC's paths, and can be told to fail the next requests of a path
-//! (an HTTP status, a garbage body, a hold until the test lets it through) to exercise the worker's error handling.
+//! tests/fixtures/sec at SEC's paths, and can be told to fail the next requests of a path, or
+//! of any company's facts (an HTTP status, a garbage, truncated or bomb body, a hold until the
+//! test lets it through), to exercise the worker's error handling. For load, it can answer
+//! every company's facts with one real recorded file.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -16,6 +18,7 @@ use finstage::config::{ProviderKind, ProviderSettings};
 pub const TICKERS_PATH: &str = "/files/company_tickers.json";
 pub const APPLE_FACTS_PATH: &str = "/api/xbrl/companyfacts/CIK0000320193.json";
 pub const SNOWFLAKE_FACTS_PATH: &str = "/api/xbrl/companyfacts/CIK0001640147.json";
+const FACTS_PREFIX: &str = "/api/xbrl/companyfacts/";
 
 #[derive(Debug, Clone)]
 pub enum Fault {
@@ -24,9 +27,11 @@ pub enum Fault {
     RetryAfter(u16, u64),
     /// HTTP 200 with this body instead of the file.
     Body(&'static str),
-    /// HTTP 200, `Content-Encoding: gzip`, whose body inflates to this many zero bytes: a
-    /// few kilobytes on the wire.
-    GzipBomb(usize),
+    /// HTTP 200, `Content-Encoding: gzip`, whose body inflates to this many zero bytes (about
+    /// a thousandth of that on the wire).
+    GzipBomb(u64),
+    /// HTTP 200 announcing the whole file's length, then the connection drops halfway.
+    Truncated,
     /// Holds the request until the test opens the gate, then serves the file.
     Hold(Gate),
     /// Holds the request until the test opens the gate, then answers 200 with this body.
@@ -57,6 +62,10 @@ impl Gate {
 #[derive(Default)]
 struct Script {
     faults: HashMap<String, VecDeque<Fault>>,
+    /// Met by the next requests of any company's facts without a fault of their own.
+    any_company_faults: VecDeque<Fault>,
+    /// The fixture file served for every company's facts, instead of the company's own.
+    every_company_as: Option<String>,
     hits: HashMap<String, Vec<Instant>>,
 }
 
@@ -86,6 +95,32 @@ impl UpstreamServer {
             .entry(path.to_owned())
             .or_default()
             .extend(faults);
+    }
+
+    /// The next requests of any company's facts meet these faults, in order.
+    pub fn fail_any_company(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.script
+            .lock()
+            .unwrap()
+            .any_company_faults
+            .extend(faults);
+    }
+
+    /// Answers every company's facts with the recorded file `name` (for load: any listed
+    /// symbol becomes a company with that file's statements).
+    pub fn serve_every_company_as(&self, name: &str) {
+        self.script.lock().unwrap().every_company_as = Some(name.to_owned());
+    }
+
+    /// Requests of any company's facts so far.
+    pub fn company_hits(&self) -> usize {
+        let script = self.script.lock().unwrap();
+        script
+            .hits
+            .iter()
+            .filter(|(path, _)| path.starts_with(FACTS_PREFIX))
+            .map(|(_, hits)| hits.len())
+            .sum()
     }
 
     /// Drops the faults still waiting for `path`: the outage is over.
@@ -132,14 +167,19 @@ pub fn fixtures_dir() -> PathBuf {
 
 async fn serve(State(script): State<Arc<Mutex<Script>>>, uri: Uri) -> Response {
     let path = uri.path().to_owned();
-    let fault = {
+    let (fault, every_company_as) = {
         let mut script = script.lock().unwrap();
         script
             .hits
             .entry(path.clone())
             .or_default()
             .push(Instant::now());
-        script.faults.get_mut(&path).and_then(VecDeque::pop_front)
+        let own = script.faults.get_mut(&path).and_then(VecDeque::pop_front);
+        let fault = match own {
+            None if path.starts_with(FACTS_PREFIX) => script.any_company_faults.pop_front(),
+            own => own,
+        };
+        (fault, script.every_company_as.clone())
     };
     match fault {
         Some(Fault::Status(status)) => {
@@ -154,20 +194,28 @@ async fn serve(State(script): State<Arc<Mutex<Script>>>, uri: Uri) -> Response {
         }
         Some(Fault::Body(body)) => return body.into_response(),
         Some(Fault::GzipBomb(inflated)) => {
-            use std::io::Write;
-            let mut encoder =
-                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-            let zeros = vec![0u8; 1024 * 1024];
-            for _ in 0..inflated.div_ceil(zeros.len()) {
-                encoder.write_all(&zeros).unwrap();
-            }
-            let body = encoder.finish().unwrap();
             return (
                 [
                     (header::CONTENT_TYPE, "application/json"),
                     (header::CONTENT_ENCODING, "gzip"),
                 ],
-                body,
+                axum::body::Body::from_stream(gzipped_zeros(inflated)),
+            )
+                .into_response();
+        }
+        Some(Fault::Truncated) => {
+            let Some(bytes) = fixture(&path, None).await else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
+            let length = bytes.len();
+            let half = length / 2;
+            let body = futures_util::stream::iter([
+                Ok(axum::body::Bytes::from(bytes).slice(..half)),
+                Err(std::io::Error::other("connection dropped")),
+            ]);
+            return (
+                [(header::CONTENT_LENGTH, length.to_string())],
+                axum::body::Body::from_stream(body),
             )
                 .into_response();
         }
@@ -178,20 +226,49 @@ async fn serve(State(script): State<Arc<Mutex<Script>>>, uri: Uri) -> Response {
         }
         None => {}
     }
-    let file = if path == TICKERS_PATH {
-        Some("company_tickers.json".to_owned())
-    } else {
-        path.strip_prefix("/api/xbrl/companyfacts/")
-            .filter(|name| !name.contains('/') && !name.contains(".."))
-            .map(str::to_owned)
-    };
-    match file {
-        Some(name) => match tokio::fs::read(fixtures_dir().join(name)).await {
-            Ok(bytes) => ([(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
-            Err(_) => StatusCode::NOT_FOUND.into_response(),
-        },
+    match fixture(&path, every_company_as.as_deref()).await {
+        Some(bytes) => ([(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// The recorded file for a request path (`every_company_as` in place of any company's own).
+async fn fixture(path: &str, every_company_as: Option<&str>) -> Option<Vec<u8>> {
+    let name = if path == TICKERS_PATH {
+        "company_tickers.json"
+    } else {
+        let own = path
+            .strip_prefix(FACTS_PREFIX)
+            .filter(|name| !name.contains('/') && !name.contains(".."))?;
+        every_company_as.unwrap_or(own)
+    };
+    tokio::fs::read(fixtures_dir().join(name)).await.ok()
+}
+
+/// A gzip stream of about `inflated` zero bytes. Deflate is a series of blocks: once the
+/// window holds nothing but zeros, one block that inflates to a mebibyte of zeros can be sent
+/// again and again, so the server compresses two mebibytes however large the bomb (it never
+/// gets to the gzip trailer: every client worth testing gives up long before).
+fn gzipped_zeros(
+    inflated: u64,
+) -> impl futures_util::Stream<Item = std::io::Result<axum::body::Bytes>> {
+    use std::io::Write;
+    const CHUNK: usize = 1024 * 1024;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; CHUNK];
+    let mut block = || {
+        encoder.write_all(&zeros).unwrap();
+        encoder.flush().unwrap();
+        axum::body::Bytes::from(std::mem::take(encoder.get_mut()))
+    };
+    let first = block();
+    let next = block();
+    let chunks = usize::try_from(inflated.div_ceil(CHUNK as u64)).unwrap();
+    futures_util::stream::iter(
+        std::iter::once(first)
+            .chain(std::iter::repeat_n(next, chunks.saturating_sub(1)))
+            .map(Ok),
+    )
 }
 
 /// How the live SEC provider classifies each kind of answer, over real HTTP: the error kind
@@ -233,6 +310,8 @@ async fn provider_answers_map_to_the_error_kinds_the_worker_acts_on() {
         (Fault::Status(500), Kind::Transient(None)),
         (Fault::Status(502), Kind::Transient(None)),
         (Fault::Hold(never), Kind::Transient(None)),
+        // The connection dropped mid-body: the next try may get it whole.
+        (Fault::Truncated, Kind::Transient(None)),
         (Fault::Status(404), Kind::NotFound),
         // Other client errors would answer the same again.
         (Fault::Status(400), Kind::Invalid),
@@ -283,8 +362,8 @@ async fn a_provider_answer_beyond_the_body_cap_is_invalid() {
         "{error:?}"
     );
 
-    // A gzip bomb is stopped at the cap after inflating, whatever its size on the wire.
-    upstream.fail(APPLE_FACTS_PATH, [Fault::GzipBomb(64 * 1024 * 1024)]);
+    // A 10 GiB gzip bomb is stopped at the cap after inflating, whatever its size on the wire.
+    upstream.fail(APPLE_FACTS_PATH, [Fault::GzipBomb(10 << 30)]);
     let error = capped
         .fetch(&Symbol::parse("AAPL").unwrap())
         .await

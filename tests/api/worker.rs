@@ -1129,3 +1129,177 @@ async fn dlq_replay_queues_failed_companies_again_once() {
     assert_eq!(pipeline.app.requests_for("AAPL").await.len(), 2);
     drop(worker);
 }
+
+#[tokio::test]
+async fn a_provider_throttling_refusing_bombing_and_cutting_off_costs_few_requests_and_no_dead_letter()
+ {
+    let pipeline = Pipeline::start().await;
+    // One fault after another, whichever company asks: a ten-minute Retry-After, a refused
+    // key twice, a 10 GiB gzip bomb, a body cut off halfway.
+    pipeline.upstream.fail_any_company([
+        Fault::RetryAfter(503, 600),
+        Fault::Status(401),
+        Fault::Status(401),
+        Fault::GzipBomb(10 << 30),
+        Fault::Truncated,
+    ]);
+    let mut settings = pipeline.worker_settings();
+    settings.ingestion.breaker_failures = 3;
+    settings.ingestion.breaker_open_secs = 1;
+    // The operator's bound on any one pause, so that the test need not wait ten minutes.
+    settings.ingestion.breaker_max_open_secs = 2;
+    settings.ingestion.provider.max_body_bytes = 8 << 20;
+    let _worker = spawn_worker(settings);
+
+    pipeline.company("AAPL").await;
+    pipeline.company("SNOW").await;
+    let settled = |c: &Value| c["status"] == "READY" || c["status"] == "FAILED";
+    let apple = pipeline.wait_until("AAPL", "an outcome", settled).await;
+    let snowflake = pipeline.wait_until("SNOW", "an outcome", settled).await;
+
+    let hits = pipeline.upstream.company_hits();
+    assert!(hits <= 10, "{hits} provider requests for the outage");
+    let mut times: Vec<Instant> = [APPLE_FACTS_PATH, SNOWFLAKE_FACTS_PATH]
+        .iter()
+        .flat_map(|path| pipeline.upstream.hits(path))
+        .collect();
+    times.sort_unstable();
+    // After the 503 and after each refusal, the breaker held everything for its pause.
+    for pause in times.windows(2).take(3) {
+        assert!(
+            pause[1] - pause[0] >= Duration::from_millis(1_900),
+            "a request {:?} after the one before",
+            pause[1] - pause[0]
+        );
+    }
+    assert!(dead_letters(&pipeline).await.is_empty());
+    // The bomb is the provider's answer for one company: unusable, so that company is FAILED
+    // with the reason (not retried into the bomb again); the other is stored whole.
+    let (bombed, fine) = if apple["status"] == "FAILED" {
+        ("AAPL", snowflake)
+    } else {
+        ("SNOW", apple)
+    };
+    let failed = pipeline.company(bombed).await;
+    assert_eq!(failed["status"], "FAILED", "{failed}");
+    assert!(
+        failed["statusReason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("PROVIDER_MAX_BODY_BYTES")),
+        "{failed}"
+    );
+    assert_eq!(fine["status"], "READY", "{fine}");
+
+    // Asked again, the company whose answer was a bomb is ingested.
+    let asked = pipeline
+        .app
+        .graphql(
+            "mutation ($s: String!) { requestRegistration(symbol: $s) { status } }",
+            json!({ "s": bombed }),
+        )
+        .await;
+    assert!(asked["errors"].is_null(), "{asked}");
+    pipeline.wait_for(bombed, "READY").await;
+    assert!(dead_letters(&pipeline).await.is_empty());
+}
+
+/// Listed symbols from SEC's real company tickers file, `count` of them, skipping the
+/// fixtures' own companies.
+fn listed_symbols(count: usize) -> Vec<finstage::domain::Symbol> {
+    let tickers: Value = serde_json::from_slice(
+        &std::fs::read(crate::upstream::fixtures_dir().join("company_tickers.json")).unwrap(),
+    )
+    .unwrap();
+    let mut symbols: Vec<_> = tickers
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|entry| finstage::domain::Symbol::parse(entry["ticker"].as_str()?).ok())
+        .filter(|symbol| !["AAPL", "SNOW", "MRVL"].contains(&symbol.as_str()))
+        .collect();
+    symbols.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+    symbols.dedup();
+    symbols.truncate(count);
+    assert_eq!(symbols.len(), count);
+    symbols
+}
+
+#[tokio::test]
+async fn twenty_kill_9s_during_two_hundred_registrations_lose_nothing_and_duplicate_nothing() {
+    const COMPANIES: usize = 200;
+    const KILLS: usize = 20;
+    let pipeline = Pipeline::start().await;
+    // Every listed company answers with Marvell's real facts, so each one has statements.
+    pipeline
+        .upstream
+        .serve_every_company_as("CIK0001835632.json");
+    let symbols = listed_symbols(COMPANIES);
+    let settings = pipeline.worker_settings();
+    let batches: Vec<_> = symbols.chunks(COMPANIES / KILLS).collect();
+
+    for (cycle, batch) in batches.iter().enumerate() {
+        pipeline
+            .app
+            .registrations
+            .register(batch)
+            .await
+            .expect("register");
+        let mut worker = worker_process(&settings);
+        // Killed in the middle of its work: once it has fetched something, after a pause
+        // that differs from cycle to cycle (fetching, normalizing, storing, committing).
+        let fetched = pipeline.upstream.company_hits();
+        eventually(TIMEOUT, format!("cycle {cycle}: a fetch"), || async {
+            pipeline.upstream.company_hits() > fetched
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(37 * (cycle as u64 % 13))).await;
+        worker.kill();
+    }
+
+    let mut last = worker_process(&settings);
+    eventually(Duration::from_secs(600), "every company READY", || async {
+        let ready: i64 = companies::table
+            .filter(companies::status.eq("READY"))
+            .count()
+            .get_result(&mut pipeline.app.conn().await)
+            .await
+            .unwrap();
+        ready == COMPANIES as i64
+    })
+    .await;
+    last.kill();
+
+    // Every company has the same full set of rows, each period once, and each registration
+    // request is closed: nothing lost, nothing partial, nothing twice.
+    let marvell_rows = pipeline.row_counts(symbols[0].as_str()).await;
+    assert!(marvell_rows.0 > 0 && marvell_rows.1 > 0 && marvell_rows.2 > 0);
+    for symbol in &symbols {
+        assert_eq!(
+            pipeline.row_counts(symbol.as_str()).await,
+            marvell_rows,
+            "{symbol}"
+        );
+        let requests = pipeline.app.requests_for(symbol.as_str()).await;
+        assert_eq!(requests.len(), 1, "{symbol}: {requests:?}");
+        assert_eq!(requests[0].state, RegistrationState::Completed, "{symbol}");
+    }
+    #[derive(QueryableByName)]
+    struct Duplicates {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    for table in [
+        "income_statements",
+        "balance_sheets",
+        "cash_flow_statements",
+    ] {
+        let duplicates: Duplicates = diesel::sql_query(format!(
+            "SELECT COUNT(*) AS n FROM (SELECT company_id FROM {table} \
+             GROUP BY company_id, fiscal_year, fiscal_period HAVING COUNT(*) > 1) d"
+        ))
+        .get_result(&mut pipeline.app.conn().await)
+        .await
+        .unwrap();
+        assert_eq!(duplicates.n, 0, "{table}");
+    }
+}
