@@ -24,6 +24,25 @@ use async_graphql::{ErrorExtensions, ServerError, ServerResult, ValidationResult
 use crate::db::DbError;
 use crate::domain::InvalidSymbol;
 
+const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+
+/// Whether the response reports a request error: the document was refused (it does not
+/// parse, does not validate, or its variables do not fit) before anything was executed.
+/// GraphQL over HTTP answers those with 400 and no `data`.
+pub fn is_request_error(response: &async_graphql::Response) -> bool {
+    let refused = |error: &ServerError| {
+        let code = error
+            .extensions
+            .as_ref()
+            .and_then(|values| values.get("code"));
+        matches!(code, Some(async_graphql::Value::String(code)) if code == PARSE_FAILED || code == VALIDATION_FAILED)
+    };
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(refused)
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
@@ -114,7 +133,7 @@ impl Extension for ErrorCodes {
     ) -> ServerResult<ExecutableDocument> {
         next.run(ctx, query, variables)
             .await
-            .map_err(|error| with_code(error, "GRAPHQL_PARSE_FAILED"))
+            .map_err(|error| with_code(error, PARSE_FAILED))
     }
 
     async fn validation(
@@ -125,7 +144,7 @@ impl Extension for ErrorCodes {
         next.run(ctx).await.map_err(|errors| {
             errors
                 .into_iter()
-                .map(|error| with_code(error, "GRAPHQL_VALIDATION_FAILED"))
+                .map(|error| with_code(error, VALIDATION_FAILED))
                 .collect()
         })
     }

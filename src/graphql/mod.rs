@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
-pub use error::ApiError;
+pub use error::{ApiError, is_request_error};
 pub use loaders::with_loaders;
 pub use request::{Caller, RegistrationLimiter};
 pub use subscription::Subscription;

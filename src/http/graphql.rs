@@ -1,5 +1,8 @@
 //! `/graphql`: POST executes any operation, and only with a JSON body; GET executes queries
-//! only (a mutation over GET is 405); a browser's plain GET gets GraphiQL.
+//! only (a mutation over GET is 405); a browser's plain GET gets GraphiQL. Answers follow the
+//! GraphQL-over-HTTP spec: `application/graphql-response+json` to clients that accept it
+//! (and then a refused document is a 400 without `data`), `application/json` to the others;
+//! a request without a `query` is a 400.
 //!
 //! Why JSON only: browsers send `text/plain`, form and multipart POSTs cross-site without a
 //! CORS preflight, so accepting them would let any web page run mutations in a visitor's
@@ -11,8 +14,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql_axum::GraphQLRequest;
 use async_graphql_axum::rejection::GraphQLRejection;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, FromRequest, Request, State};
@@ -38,10 +41,11 @@ pub async fn post(
             "UNSUPPORTED_MEDIA_TYPE",
         );
     }
+    let media = MediaType::accepted(&headers);
     // Dashboards send the same bodies again and again: look those up before parsing.
     let key = Some(RequestKey::Post(body.clone()));
     if let Some(cached) = key.as_ref().and_then(|key| state.cache.response(key)) {
-        return json(cached);
+        return json(cached, media);
     }
     let caller = caller(&state, peer, &headers);
     let mut request = Request::new(Body::from(body));
@@ -52,13 +56,16 @@ pub async fn post(
         Ok(request) => request,
         Err(rejection) => return rejection.into_response(),
     };
+    if request.0.query.trim().is_empty() {
+        return missing_query();
+    }
     // A mutation is never cached, and identical ones must not wait for each other.
     let key = if may_run(&mut request.0, OperationType::Mutation) {
         None
     } else {
         key
     };
-    execute(&state, caller, key, request).await
+    execute(&state, caller, key, request, media).await
 }
 
 pub async fn get(
@@ -69,12 +76,13 @@ pub async fn get(
     if state.graphiql && request.uri().query().is_none() && accepts_html(request.headers()) {
         return super::graphiql::page();
     }
+    let media = MediaType::accepted(request.headers());
     let key = request
         .uri()
         .query()
         .map(|query| RequestKey::Get(Bytes::copy_from_slice(query.as_bytes())));
     if let Some(cached) = key.as_ref().and_then(|key| state.cache.response(key)) {
-        return json(cached);
+        return json(cached, media);
     }
     let caller = caller(&state, peer, request.headers());
     let mut request = match GraphQLRequest::<GraphQLRejection>::from_request(request, &state).await
@@ -82,6 +90,9 @@ pub async fn get(
         Ok(request) => request,
         Err(rejection) => return rejection.into_response(),
     };
+    if request.0.query.trim().is_empty() {
+        return missing_query();
+    }
     if may_run(&mut request.0, OperationType::Mutation) {
         let mut response = error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -93,7 +104,7 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, caller, key, request).await
+    execute(&state, caller, key, request, media).await
 }
 
 /// True when the operation to run is of type `ty` (or any operation is, if the document has
@@ -122,8 +133,9 @@ async fn execute(
     caller: Caller,
     key: Option<RequestKey>,
     request: GraphQLRequest,
+    media: MediaType,
 ) -> Response {
-    let answering = answer(state, caller, key, request);
+    let answering = answer(state, caller, key, request, media);
     match tokio::time::timeout(state.request_timeout, answering).await {
         Ok(response) => response,
         Err(_) => {
@@ -141,6 +153,7 @@ async fn answer(
     caller: Caller,
     key: Option<RequestKey>,
     request: GraphQLRequest,
+    media: MediaType,
 ) -> Response {
     let _computing = match &key {
         Some(key) => match state.cache.turn(key) {
@@ -154,7 +167,7 @@ async fn answer(
     };
     // Another request may have cached the answer since this one first looked.
     if let Some(cached) = key.as_ref().and_then(|key| state.cache.response(key)) {
-        return json(cached);
+        return json(cached, media);
     }
     let request = request.into_inner();
     let computed_in = state.cache.generation();
@@ -169,21 +182,28 @@ async fn answer(
     )
     .data(dependencies.clone());
     let response = state.schema.execute(request).await;
-    if !response.is_ok() {
-        return GraphQLResponse::from(response).into_response();
+    if media == MediaType::GraphqlResponse && crate::graphql::is_request_error(&response) {
+        let refused = serde_json::json!({ "errors": response.errors });
+        return (StatusCode::BAD_REQUEST, media.with(Json(refused))).into_response();
     }
-    match serde_json::to_vec(&response) {
-        Ok(body) => {
-            let body = Bytes::from(body);
-            if let Some(key) = key {
-                state
-                    .cache
-                    .fill_response(computed_in, key, body.clone(), &dependencies);
-            }
-            json(body)
+    let body = match serde_json::to_vec(&response) {
+        Ok(body) => Bytes::from(body),
+        Err(error) => {
+            tracing::error!(%error, "cannot serialize a GraphQL response");
+            let internal = crate::graphql::ApiError::Internal;
+            return self::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &internal.to_string(),
+                internal.code(),
+            );
         }
-        Err(_) => GraphQLResponse::from(response).into_response(),
+    };
+    if let Some(key) = key.filter(|_| response.is_ok()) {
+        state
+            .cache
+            .fill_response(computed_in, key, body.clone(), &dependencies);
     }
+    json(body, media)
 }
 
 /// The answer to a request that ran past its time limit.
@@ -217,12 +237,61 @@ fn error(status: StatusCode, message: &str, code: &str) -> Response {
         .into_response()
 }
 
-fn json(body: Bytes) -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/graphql-response+json")],
-        body,
+/// A request with no document to run (GraphQL over HTTP allows 400 here).
+fn missing_query() -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "the request has no `query`",
+        "BAD_REQUEST",
     )
-        .into_response()
+}
+
+fn json(body: Bytes, media: MediaType) -> Response {
+    media.with(body).into_response()
+}
+
+/// What an answer is sent as. GraphQL over HTTP's own media type, to clients that say they
+/// accept it; plain JSON to every other client, including those that send no `Accept` or
+/// `*/*` (what clients older than the spec expect).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MediaType {
+    GraphqlResponse,
+    Json,
+}
+
+impl MediaType {
+    const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+    fn accepted(headers: &HeaderMap) -> Self {
+        let accepts_graphql_response = headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .any(|range| {
+                let mut parts = range.split(';');
+                let media = parts.next().unwrap_or_default().trim();
+                let refused = parts
+                    .any(|param| matches!(param.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+                media.eq_ignore_ascii_case(Self::GRAPHQL_RESPONSE) && !refused
+            });
+        if accepts_graphql_response {
+            Self::GraphqlResponse
+        } else {
+            Self::Json
+        }
+    }
+
+    fn with<R: IntoResponse>(self, body: R) -> impl IntoResponse {
+        let value = match self {
+            Self::GraphqlResponse => Self::GRAPHQL_RESPONSE,
+            Self::Json => "application/json",
+        };
+        (
+            [(header::CONTENT_TYPE, HeaderValue::from_static(value))],
+            body,
+        )
+    }
 }
 
 /// Identifies the caller: its IP address, and whether it presented the admin token

@@ -34,7 +34,7 @@ fn output_dir() -> PathBuf {
 }
 
 /// Starts `web/e2e/{script}` in node against `app`.
-fn start_browser(app: &TestApp, script: &str) -> tokio::process::Child {
+fn start_script(app: &TestApp, script: &str) -> tokio::process::Child {
     let web = concat!(env!("CARGO_MANIFEST_DIR"), "/web");
     tokio::process::Command::new("node")
         .arg(format!("e2e/{script}"))
@@ -64,8 +64,9 @@ async fn finish(child: tokio::process::Child, script: &str) {
     );
 }
 
-async fn browse(app: &TestApp, script: &str) {
-    finish(start_browser(app, script), script).await;
+/// Runs `web/e2e/{script}` in node against `app`; fails the test unless it passes.
+pub async fn run_script(app: &TestApp, script: &str) {
+    finish(start_script(app, script), script).await;
 }
 
 #[tokio::test]
@@ -148,19 +149,19 @@ async fn the_dashboard_pages_answer_the_app_under_a_strict_policy() {
 #[tokio::test]
 async fn search_finds_apple_by_keyboard_and_remembers_it() {
     let app = app_with(&["AAPL"], TestApp::builder()).await;
-    browse(&app, "search.mjs").await;
+    run_script(&app, "search.mjs").await;
 }
 
 #[tokio::test]
 async fn apples_page_shows_the_10k_charts_quarters_and_a_csv_equal_to_its_table() {
     let app = app_with(&["AAPL"], TestApp::builder()).await;
-    browse(&app, "company.mjs").await;
+    run_script(&app, "company.mjs").await;
 }
 
 #[tokio::test]
 async fn compare_shows_two_companies_side_by_side_from_a_deep_link() {
     let app = app_with(&["AAPL", "SNOW"], TestApp::builder()).await;
-    browse(&app, "compare.mjs").await;
+    run_script(&app, "compare.mjs").await;
 }
 
 #[tokio::test]
@@ -174,13 +175,13 @@ async fn unknown_invalid_failed_and_rate_limited_symbols_show_their_states() {
     .execute(&mut app.conn().await)
     .await
     .expect("a FAILED company");
-    browse(&app, "states.mjs").await;
+    run_script(&app, "states.mjs").await;
 }
 
 #[tokio::test]
 async fn the_page_shows_service_unavailable_when_the_database_is_down() {
     let app = TestApp::builder().without_database().spawn().await;
-    browse(&app, "unavailable.mjs").await;
+    run_script(&app, "unavailable.mjs").await;
 }
 
 #[tokio::test]
@@ -189,7 +190,7 @@ async fn requesting_marvell_shows_pending_then_fills_in_when_ready_without_a_rel
     let app = app_with(&[], TestApp::builder().kafka(kafka.clone())).await;
     wait_for_result_listener(&app, &kafka).await;
 
-    let browser = start_browser(&app, "registration.mjs");
+    let browser = start_script(&app, "registration.mjs");
     // The worker starts only once the browser's request is stored, so the page must show
     // PENDING before anything can make it READY.
     eventually(

@@ -13,6 +13,7 @@ mod company;
 mod dashboard;
 mod errors;
 mod faults;
+mod graphql_over_http;
 mod group_commit;
 mod helpers;
 mod http;
