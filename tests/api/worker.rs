@@ -1268,6 +1268,12 @@ async fn twenty_kill_9s_during_two_hundred_registrations_lose_nothing_and_duplic
     })
     .await;
     last.kill();
+    // The kills cost work: companies whose ingestion a kill cut off were fetched again.
+    let fetches = pipeline.upstream.company_hits();
+    assert!(
+        fetches > COMPANIES,
+        "{fetches} fetches: no kill interrupted an ingestion"
+    );
 
     // Every company has the same full set of rows, each period once, and each registration
     // request is closed: nothing lost, nothing partial, nothing twice.
