@@ -63,6 +63,7 @@ fn settings(brokers: String) -> Result<ServeSettings, Error> {
             max_statements: 100_000,
             max_response_bytes: 32 * 1024 * 1024,
             ttl_secs: 600,
+            http_max_age_secs: 60,
         },
         transport: RequestTransport::Kafka,
         // Unused with the Kafka transport.

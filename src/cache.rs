@@ -388,6 +388,7 @@ mod tests {
             max_statements: 1_000,
             max_response_bytes: 1_000_000,
             ttl_secs: 600,
+            http_max_age_secs: 60,
         })
     }
 

@@ -190,6 +190,11 @@ pub struct CacheSettings {
     /// once; this bounds staleness when events are off (REQUEST_TRANSPORT=off) or missed.
     #[arg(long = "cache-ttl-secs", env = "CACHE_TTL_SECS", default_value_t = 600)]
     pub ttl_secs: u64,
+    /// Seconds browsers and HTTP caches may reuse an answer showing only READY companies
+    /// (`Cache-Control: public, max-age`) before revalidating it by its ETag; a re-ingested
+    /// company can look that much older there.
+    #[arg(long, env = "HTTP_CACHE_MAX_AGE_SECS", default_value_t = 60)]
+    pub http_max_age_secs: u64,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::http::HeaderValue;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -15,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::cache::ReadCache;
 use crate::config::{KafkaSettings, RequestTransport, ServeSettings};
 use crate::db::{Db, DbError, ReadinessProbe};
-use crate::graphql::{RegistrationLimiter, build_schema};
+use crate::graphql::{PersistedQueries, RegistrationLimiter, build_schema};
 use crate::http::{AppState, SocketSlots, router, serve};
 use crate::registration::Registrations;
 use crate::registration::relay::{Relay, RelayError};
@@ -128,6 +129,7 @@ impl Application {
         let cache = Arc::new(ReadCache::new(&settings.cache));
         let registrations = Registrations::start(db.clone());
         let health = Arc::new(TransportHealth::new(settings.transport));
+        let persisted = PersistedQueries::default();
         let state = AppState {
             transport: health.clone(),
             db: db.clone(),
@@ -139,8 +141,15 @@ impl Application {
                 limiter.clone(),
                 feed.clone(),
                 Duration::from_secs(settings.http.websocket.status_recheck_secs),
+                persisted.clone(),
                 settings.api.introspection,
             ),
+            persisted,
+            cacheable_control: HeaderValue::from_str(&format!(
+                "public, max-age={}",
+                settings.cache.http_max_age_secs
+            ))
+            .unwrap_or(HeaderValue::from_static("no-cache")),
             graphiql: settings.api.graphiql,
             registrations: registrations.clone(),
             limiter: limiter.clone(),

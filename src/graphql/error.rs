@@ -9,6 +9,9 @@
 //! - `INTERNAL_SERVER_ERROR`: anything else; details are logged, never returned.
 //! - `GRAPHQL_PARSE_FAILED` / `GRAPHQL_VALIDATION_FAILED`: the document itself is rejected,
 //!   including the depth and complexity limits.
+//! - `PERSISTED_QUERY_NOT_FOUND`: an automatic persisted query's hash is not (or no longer)
+//!   known; Apollo clients then send the document with its hash. `BAD_REQUEST`: the request
+//!   itself is malformed (no `query`, a bad `persistedQuery` extension).
 //!
 //! Infrastructure errors are logged once, where they are converted here, and reach the
 //! client only as a fixed message: no SQL, no stack trace, no credentials.
@@ -16,7 +19,8 @@
 use std::sync::Arc;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
+    NextValidation,
 };
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{ErrorExtensions, ServerError, ServerResult, ValidationResult, Variables};
@@ -124,6 +128,24 @@ impl ExtensionFactory for ErrorCodes {
 
 #[async_trait::async_trait]
 impl Extension for ErrorCodes {
+    /// Codes the errors of the extensions that prepare the request (persisted queries).
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: async_graphql::Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<async_graphql::Request> {
+        next.run(ctx, request).await.map_err(|error| {
+            // The message Apollo's clients look for, as async-graphql words it.
+            let code = if error.message == "PersistedQueryNotFound" {
+                "PERSISTED_QUERY_NOT_FOUND"
+            } else {
+                "BAD_REQUEST"
+            };
+            with_code(error, code)
+        })
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,

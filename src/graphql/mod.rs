@@ -7,6 +7,7 @@ mod listing;
 mod loaders;
 mod metrics;
 mod mutation;
+mod persisted;
 mod plan;
 mod registration;
 mod request;
@@ -15,10 +16,12 @@ mod subscription;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_graphql::extensions::apollo_persisted_queries::ApolloPersistedQueries;
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
 pub use error::{ApiError, is_request_error};
 pub use loaders::with_loaders;
+pub use persisted::PersistedQueries;
 pub use request::{Caller, RegistrationLimiter};
 pub use subscription::Subscription;
 
@@ -45,21 +48,22 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema with everything resolvers need as schema data: the database pool, the
 /// registration writer and rate limiter, the status feed and how subscribers re-read stored
-/// statuses; introspection
-/// on or off. The caller (`Caller`) is request data, set
-/// by the HTTP layer.
+/// statuses; the persisted queries' store; introspection on or off. The caller (`Caller`) is
+/// request data, set by the HTTP layer.
 pub fn build_schema(
     db: Db,
     registrations: Registrations,
     limiter: Arc<RegistrationLimiter>,
     feed: StatusFeed,
     status_recheck: Duration,
+    persisted: PersistedQueries,
     introspection: bool,
 ) -> AppSchema {
+    let builder = builder().extension(ApolloPersistedQueries::new(persisted));
     let builder = if introspection {
-        builder()
+        builder
     } else {
-        builder().disable_introspection()
+        builder.disable_introspection()
     };
     builder
         .data(subscription::StatusWatch::new(db.clone(), status_recheck))

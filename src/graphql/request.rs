@@ -202,6 +202,7 @@ mod tests {
             max_statements: 10,
             max_response_bytes: 10_000,
             ttl_secs: 60,
+            http_max_age_secs: 60,
         }));
         let dependencies = Arc::new(ResponseDependencies::default());
         let limiter = Arc::new(RegistrationLimiter::per_minute(NonZeroU32::MIN));

@@ -26,7 +26,7 @@ use subtle::ConstantTimeEq;
 
 use super::AppState;
 use crate::cache::{RequestKey, ResponseDependencies, Turn};
-use crate::graphql::{Caller, with_loaders};
+use crate::graphql::{Caller, PersistedQueries, with_loaders};
 
 pub async fn post(
     State(state): State<Arc<AppState>>,
@@ -41,11 +41,11 @@ pub async fn post(
             "UNSUPPORTED_MEDIA_TYPE",
         );
     }
-    let media = MediaType::accepted(&headers);
+    let reply = Reply::to(&headers);
     // Dashboards send the same bodies again and again: look those up before parsing.
     let key = Some(RequestKey::Post(body.clone()));
     if let Some(cached) = key.as_ref().and_then(|key| state.cache.response(key)) {
-        return json(cached, media);
+        return reply.cacheable(&state, cached);
     }
     let caller = caller(&state, peer, &headers);
     let mut request = Request::new(Body::from(body));
@@ -56,7 +56,8 @@ pub async fn post(
         Ok(request) => request,
         Err(rejection) => return rejection.into_response(),
     };
-    if request.0.query.trim().is_empty() {
+    state.persisted.resolve(&mut request.0);
+    if lacks_query(&request.0) {
         return missing_query();
     }
     // A mutation is never cached, and identical ones must not wait for each other.
@@ -65,7 +66,7 @@ pub async fn post(
     } else {
         key
     };
-    execute(&state, caller, key, request, media).await
+    execute(&state, caller, key, request, &reply).await
 }
 
 pub async fn get(
@@ -76,13 +77,14 @@ pub async fn get(
     if state.graphiql && request.uri().query().is_none() && accepts_html(request.headers()) {
         return super::graphiql::page();
     }
-    let media = MediaType::accepted(request.headers());
+    let reply = Reply::to(request.headers());
+    // A persisted query's GET names its document by hash: cached like any other.
     let key = request
         .uri()
         .query()
         .map(|query| RequestKey::Get(Bytes::copy_from_slice(query.as_bytes())));
     if let Some(cached) = key.as_ref().and_then(|key| state.cache.response(key)) {
-        return json(cached, media);
+        return reply.cacheable(&state, cached);
     }
     let caller = caller(&state, peer, request.headers());
     let mut request = match GraphQLRequest::<GraphQLRejection>::from_request(request, &state).await
@@ -90,7 +92,8 @@ pub async fn get(
         Ok(request) => request,
         Err(rejection) => return rejection.into_response(),
     };
-    if request.0.query.trim().is_empty() {
+    state.persisted.resolve(&mut request.0);
+    if lacks_query(&request.0) {
         return missing_query();
     }
     if may_run(&mut request.0, OperationType::Mutation) {
@@ -104,7 +107,7 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, caller, key, request, media).await
+    execute(&state, caller, key, request, &reply).await
 }
 
 /// True when the operation to run is of type `ty` (or any operation is, if the document has
@@ -133,9 +136,9 @@ async fn execute(
     caller: Caller,
     key: Option<RequestKey>,
     request: GraphQLRequest,
-    media: MediaType,
+    reply: &Reply,
 ) -> Response {
-    let answering = answer(state, caller, key, request, media);
+    let answering = answer(state, caller, key, request, reply);
     match tokio::time::timeout(state.request_timeout, answering).await {
         Ok(response) => response,
         Err(_) => {
@@ -153,7 +156,7 @@ async fn answer(
     caller: Caller,
     key: Option<RequestKey>,
     request: GraphQLRequest,
-    media: MediaType,
+    reply: &Reply,
 ) -> Response {
     let _computing = match &key {
         Some(key) => match state.cache.turn(key) {
@@ -167,7 +170,7 @@ async fn answer(
     };
     // Another request may have cached the answer since this one first looked.
     if let Some(cached) = key.as_ref().and_then(|key| state.cache.response(key)) {
-        return json(cached, media);
+        return reply.cacheable(state, cached);
     }
     let request = request.into_inner();
     let computed_in = state.cache.generation();
@@ -182,9 +185,9 @@ async fn answer(
     )
     .data(dependencies.clone());
     let response = state.schema.execute(request).await;
-    if media == MediaType::GraphqlResponse && crate::graphql::is_request_error(&response) {
+    if reply.media == MediaType::GraphqlResponse && crate::graphql::is_request_error(&response) {
         let refused = serde_json::json!({ "errors": response.errors });
-        return (StatusCode::BAD_REQUEST, media.with(Json(refused))).into_response();
+        return (StatusCode::BAD_REQUEST, reply.uncacheable(Json(refused))).into_response();
     }
     let body = match serde_json::to_vec(&response) {
         Ok(body) => Bytes::from(body),
@@ -198,12 +201,17 @@ async fn answer(
             );
         }
     };
-    if let Some(key) = key.filter(|_| response.is_ok()) {
-        state
-            .cache
-            .fill_response(computed_in, key, body.clone(), &dependencies);
+    // Only a query's answer showing READY companies alone may be reused (`CachePolicy`).
+    let cacheable = response.is_ok() && dependencies.cacheable_companies().is_some();
+    match key {
+        Some(key) if cacheable => {
+            state
+                .cache
+                .fill_response(computed_in, key, body.clone(), &dependencies);
+            reply.cacheable(state, body)
+        }
+        _ => reply.uncacheable(body),
     }
-    json(body, media)
 }
 
 /// The answer to a request that ran past its time limit.
@@ -237,6 +245,11 @@ fn error(status: StatusCode, message: &str, code: &str) -> Response {
         .into_response()
 }
 
+/// Whether the request has no document to run: no `query`, and no persisted query's hash.
+fn lacks_query(request: &async_graphql::Request) -> bool {
+    request.query.trim().is_empty() && !PersistedQueries::named_in(request)
+}
+
 /// A request with no document to run (GraphQL over HTTP allows 400 here).
 fn missing_query() -> Response {
     error(
@@ -246,8 +259,52 @@ fn missing_query() -> Response {
     )
 }
 
-fn json(body: Bytes, media: MediaType) -> Response {
-    media.with(body).into_response()
+/// How the client takes its answer: in which media type, and which answers it holds.
+struct Reply {
+    media: MediaType,
+    if_none_match: Option<HeaderValue>,
+}
+
+impl Reply {
+    fn to(headers: &HeaderMap) -> Self {
+        Self {
+            media: MediaType::accepted(headers),
+            if_none_match: headers.get(header::IF_NONE_MATCH).cloned(),
+        }
+    }
+
+    /// An answer any client may reuse (only READY companies' data): with its ETag and
+    /// `Cache-Control`, and `304 Not Modified` when the client holds it already.
+    fn cacheable(&self, state: &AppState, body: Bytes) -> Response {
+        let etag = self.media.etag(&body);
+        let validators = [
+            (header::ETAG, etag.clone()),
+            (header::CACHE_CONTROL, state.cacheable_control.clone()),
+            (header::VARY, HeaderValue::from_static("accept")),
+        ];
+        let held = self
+            .if_none_match
+            .as_ref()
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|tags| {
+                tags.split(',')
+                    .map(|tag| tag.trim().trim_start_matches("W/"))
+                    .any(|tag| tag == "*" || tag.as_bytes() == etag.as_bytes())
+            });
+        if held {
+            return (StatusCode::NOT_MODIFIED, validators).into_response();
+        }
+        (validators, self.media.with(body)).into_response()
+    }
+
+    /// An answer for this request only: companies on their way, mutations, errors.
+    fn uncacheable(&self, body: impl IntoResponse) -> Response {
+        (
+            [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+            self.media.with(body),
+        )
+            .into_response()
+    }
 }
 
 /// What an answer is sent as. GraphQL over HTTP's own media type, to clients that say they
@@ -280,6 +337,17 @@ impl MediaType {
         } else {
             Self::Json
         }
+    }
+
+    /// A strong validator of `body` as sent in this media type (a fast hash of its bytes,
+    /// the same on every gateway).
+    fn etag(self, body: &[u8]) -> HeaderValue {
+        let media = match self {
+            Self::GraphqlResponse => "g",
+            Self::Json => "j",
+        };
+        let tag = format!("\"{:032x}-{media}\"", xxhash_rust::xxh3::xxh3_128(body));
+        HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"\""))
     }
 
     fn with<R: IntoResponse>(self, body: R) -> impl IntoResponse {

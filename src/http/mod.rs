@@ -31,7 +31,7 @@ use secrecy::SecretString;
 use crate::cache::ReadCache;
 use crate::config::HttpSettings;
 use crate::db::{Db, ReadinessProbe};
-use crate::graphql::{AppSchema, RegistrationLimiter};
+use crate::graphql::{AppSchema, PersistedQueries, RegistrationLimiter};
 use crate::registration::Registrations;
 
 /// Largest request body accepted; a 100-symbol query is about 3 KiB.
@@ -57,6 +57,10 @@ pub struct AppState {
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
     pub cache: Arc<ReadCache>,
     pub schema: AppSchema,
+    /// `Cache-Control` of answers any client may reuse (`HTTP_CACHE_MAX_AGE_SECS`).
+    pub cacheable_control: HeaderValue,
+    /// Documents registered by Apollo clients' automatic persisted queries.
+    pub persisted: PersistedQueries,
     pub admin_token: Option<SecretString>,
     pub metrics: Option<PrometheusHandle>,
 }

@@ -111,6 +111,7 @@ pub fn test_serve_settings(database_url: &str) -> ServeSettings {
             max_statements: 100_000,
             max_response_bytes: 32 * 1024 * 1024,
             ttl_secs: 600,
+            http_max_age_secs: 60,
         },
         api: ApiSettings {
             admin_token: Some(SecretString::from(ADMIN_TOKEN)),

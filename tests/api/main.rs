@@ -17,6 +17,7 @@ mod graphql_over_http;
 mod group_commit;
 mod helpers;
 mod http;
+mod http_cache;
 mod import;
 mod limits;
 mod normalization;
