@@ -70,6 +70,14 @@ pub mod metrics {
         metrics::gauge!("finstage_outbox_backlog").set(waiting as f64);
     }
 
+    /// The database pool's connections: open, handed out, and requests waiting for one.
+    pub fn db_pool(status: deadpool::Status) {
+        metrics::gauge!("finstage_db_pool_connections").set(status.size as f64);
+        let in_use = status.size.saturating_sub(status.available);
+        metrics::gauge!("finstage_db_pool_connections_in_use").set(in_use as f64);
+        metrics::gauge!("finstage_db_pool_waiting").set(status.waiting as f64);
+    }
+
     /// One SQL statement sent to MySQL.
     pub fn sql_query() {
         metrics::counter!("finstage_sql_queries_total").increment(1);

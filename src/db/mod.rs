@@ -272,6 +272,11 @@ impl Db {
             .map_err(|e| DbError::Unavailable(e.to_string()))
     }
 
+    /// How many connections are open, idle and waited for.
+    pub fn pool_status(&self) -> deadpool::Status {
+        self.pool.status()
+    }
+
     /// SQL statements sent through this pool so far (including connection health checks).
     pub fn queries_executed(&self) -> u64 {
         AtomicU64::load(&self.queries_executed, Ordering::Relaxed)

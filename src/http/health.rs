@@ -45,7 +45,11 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Val
 
 pub async fn metrics(State(state): State<Arc<AppState>>) -> (StatusCode, String) {
     match &state.metrics {
-        Some(handle) => (StatusCode::OK, handle.render()),
+        Some(handle) => {
+            // Read now rather than tracked on every checkout: the pool knows it already.
+            crate::telemetry::metrics::db_pool(state.db.pool_status());
+            (StatusCode::OK, handle.render())
+        }
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
             "metrics recorder not installed\n".into(),

@@ -76,6 +76,13 @@ async fn a_pending_company_is_published_with_its_symbol_as_key() {
         "{metrics}"
     );
     assert!(metrics.contains("finstage_outbox_backlog 0"), "{metrics}");
+    // The pool has served this test, and nobody waits for it now.
+    assert!(metrics.contains("finstage_db_pool_waiting 0"), "{metrics}");
+    let open = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("finstage_db_pool_connections "))
+        .and_then(|value| value.parse::<f64>().ok());
+    assert!(open.is_some_and(|open| open >= 1.0), "{metrics}");
 }
 
 #[tokio::test]
