@@ -18,7 +18,7 @@ const config: CodegenConfig = {
         scalars: {
           Decimal: 'string',
           BigInt: 'string',
-          NaiveDate: 'string',
+          Date: 'string',
           DateTime: 'string',
         },
       },

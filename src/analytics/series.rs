@@ -6,11 +6,11 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use async_graphql::SimpleObject;
-use chrono::{Days, NaiveDate};
+use chrono::Days;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::domain::{
-    BalanceSheetItems, CashFlowItems, EPS_SCALE, FiscalPeriod, IncomeStatementItems, Money,
+    BalanceSheetItems, CashFlowItems, Date, EPS_SCALE, FiscalPeriod, IncomeStatementItems, Money,
     PeriodKind, Statement, StatementPeriod,
 };
 
@@ -60,8 +60,8 @@ pub struct QuarterRef {
     pub fiscal_year: i32,
     pub fiscal_period: FiscalPeriod,
     /// Null for balance sheets, which are as of `periodEnd`.
-    pub period_start: Option<NaiveDate>,
-    pub period_end: NaiveDate,
+    pub period_start: Option<Date>,
+    pub period_end: Date,
 }
 
 impl QuarterRef {
@@ -69,8 +69,8 @@ impl QuarterRef {
         Self {
             fiscal_year: period.fiscal_year,
             fiscal_period: period.fiscal_period,
-            period_start: period.period_start,
-            period_end: period.period_end,
+            period_start: period.period_start.map(Date),
+            period_end: Date(period.period_end),
         }
     }
 }

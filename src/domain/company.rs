@@ -1,10 +1,11 @@
 use async_graphql::{Enum, SimpleObject};
-use chrono::{DateTime, Utc};
 use diesel::deserialize::FromSqlRow;
 use diesel::expression::AsExpression;
 use diesel::sql_types::Text;
 use serde::{Deserialize, Serialize};
 use strum::{EnumString, IntoStaticStr};
+
+use super::Timestamp;
 
 /// Where a company stands in the registration and ingestion pipeline.
 #[derive(
@@ -59,5 +60,5 @@ pub struct StatusEvent {
     /// Why the company is `FAILED` or `NOT_FOUND`.
     pub status_reason: Option<String>,
     /// When the status was reached.
-    pub at: DateTime<Utc>,
+    pub at: Timestamp,
 }

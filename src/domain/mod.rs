@@ -1,6 +1,7 @@
 //! The service's vocabulary: validated values (`Symbol`), company status and the shape of a
 //! financial statement. Everything here is parsed once at the edge and trusted afterwards.
 
+mod calendar;
 mod company;
 mod money;
 mod normalized;
@@ -9,6 +10,7 @@ mod shares;
 mod statements;
 mod symbol;
 
+pub use calendar::{Date, Timestamp};
 pub use company::{CompanyStatus, StatusEvent};
 #[cfg(test)]
 pub(crate) use money::money;

@@ -11,8 +11,12 @@ use rust_decimal::Decimal;
 #[diesel(sql_type = Numeric)]
 pub struct Money(pub Decimal);
 
-/// An exact decimal number, serialized as a string, e.g. `"383285000000"` or `"-1.25"`.
-#[Scalar(name = "Decimal")]
+/// An exact decimal number, serialized as a string, e.g. `"383285000000"` or `"-1.25"`: the
+/// lexical form of XML Schema's `decimal` (no exponent, no thousands separators).
+#[Scalar(
+    name = "Decimal",
+    specified_by_url = "https://www.w3.org/TR/xmlschema11-2/#decimal"
+)]
 impl ScalarType for Money {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {

@@ -11,8 +11,11 @@ use diesel::sql_types::BigInt;
 pub struct ShareCount(pub i64);
 
 /// A whole number beyond GraphQL's 32-bit `Int`, serialized as a string of digits, e.g.
-/// `"15812547000"`.
-#[Scalar(name = "BigInt")]
+/// `"15812547000"`: the lexical form of XML Schema's `integer`.
+#[Scalar(
+    name = "BigInt",
+    specified_by_url = "https://www.w3.org/TR/xmlschema11-2/#integer"
+)]
 impl ScalarType for ShareCount {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {

@@ -19,7 +19,7 @@ use diesel::{AsChangeset, Insertable, Queryable, Selectable};
 use rust_decimal::{Decimal, RoundingStrategy};
 use strum::{EnumString, IntoStaticStr};
 
-use super::{Money, Ratio, ShareCount};
+use super::{Date, Money, Ratio, ShareCount};
 use crate::schema::{balance_sheets, cash_flow_statements, income_statements};
 
 /// The fiscal period a statement covers: the full fiscal year, one of its quarters, or the
@@ -59,16 +59,20 @@ impl FiscalPeriod {
     }
 }
 
-/// Which period a statement covers and the filing its figures come from.
+/// Which period a statement covers and the filing its figures come from. Its days are shown
+/// as the `Date` scalar (`calendar`), hence the resolvers below.
 #[derive(Debug, Clone, PartialEq, Queryable, SimpleObject)]
+#[graphql(complex)]
 pub struct StatementPeriod {
     pub fiscal_year: i32,
     pub fiscal_period: FiscalPeriod,
-    /// First day of the period; null for balance sheets, which are as of `periodEnd`.
+    #[graphql(skip)]
     pub period_start: Option<NaiveDate>,
+    #[graphql(skip)]
     pub period_end: NaiveDate,
     /// The SEC form the figures were taken from (10-K, 10-Q, 10-K/A, …).
     pub form: String,
+    #[graphql(skip)]
     pub filed_at: NaiveDate,
     /// Accession number of the source filing on SEC EDGAR.
     pub accession_number: String,
@@ -80,6 +84,26 @@ pub struct StatementPeriod {
     /// Line items computed from their reported parts (`derivedLineItems`), comma-separated.
     #[graphql(skip)]
     pub derived_items: String,
+}
+
+#[ComplexObject]
+impl StatementPeriod {
+    /// First day of the period; null for balance sheets, which are as of `periodEnd`.
+    #[graphql(name = "periodStart")]
+    async fn start_day(&self) -> Option<Date> {
+        self.period_start.map(Date)
+    }
+
+    #[graphql(name = "periodEnd")]
+    async fn end_day(&self) -> Date {
+        Date(self.period_end)
+    }
+
+    /// When the source filing was filed with the SEC.
+    #[graphql(name = "filedAt")]
+    async fn filing_day(&self) -> Date {
+        Date(self.filed_at)
+    }
 }
 
 impl StatementPeriod {

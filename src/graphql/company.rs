@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::{ContainerType, Context, Object, OutputType, ResultExt, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::ApiError;
 use super::loaders::{CompanyLoader, Registered, Registrar, StatementLoader};
@@ -17,7 +16,7 @@ use crate::analytics::series::{Periodic, QuarterRef, SeriesRow, series};
 use crate::db::companies::CompanyRecord;
 use crate::domain::{
     BalanceSheetItems, CashFlowItems, CompanyStatus, FiscalPeriod, IncomeStatementItems,
-    PeriodKind, Statement, StatementFilter, StatementPeriod, Symbol,
+    PeriodKind, Statement, StatementFilter, StatementPeriod, Symbol, Timestamp,
 };
 
 const RATE_LIMITED_REASON: &str =
@@ -275,8 +274,8 @@ impl Company {
     }
 
     /// When the statements were last stored from the provider.
-    async fn last_ingested_at(&self) -> Option<DateTime<Utc>> {
-        Some(self.record()?.last_ingested_at?.and_utc())
+    async fn last_ingested_at(&self) -> Option<Timestamp> {
+        Some(self.record()?.last_ingested_at?.and_utc().into())
     }
 
     /// Income statements, newest first.

@@ -76,7 +76,9 @@ pub fn build_schema(
 
 /// The schema definition in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    builder()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {

@@ -3,11 +3,10 @@
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Object, ResultExt};
-use chrono::{DateTime, Utc};
 
 use super::loaders::RegistrationLoader;
 use crate::db::registrations::RegistrationRecord;
-use crate::domain::{RegistrationState, Symbol};
+use crate::domain::{RegistrationState, Symbol, Timestamp};
 
 /// A request to ingest a company.
 pub struct Registration(RegistrationRecord);
@@ -35,17 +34,17 @@ impl Registration {
         self.0.last_error.as_deref()
     }
 
-    async fn requested_at(&self) -> DateTime<Utc> {
-        self.0.requested_at.and_utc()
+    async fn requested_at(&self) -> Timestamp {
+        self.0.requested_at.and_utc().into()
     }
 
     /// When the request was handed to Kafka.
-    async fn published_at(&self) -> Option<DateTime<Utc>> {
-        self.0.published_at.map(|at| at.and_utc())
+    async fn published_at(&self) -> Option<Timestamp> {
+        self.0.published_at.map(|at| at.and_utc().into())
     }
 
-    async fn completed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.completed_at.map(|at| at.and_utc())
+    async fn completed_at(&self) -> Option<Timestamp> {
+        self.0.completed_at.map(|at| at.and_utc().into())
     }
 }
 

@@ -155,7 +155,7 @@ impl Loader<Symbol> for StoredStatuses {
                     symbol: record.symbol,
                     status: record.status,
                     status_reason: record.status_reason,
-                    at: record.updated_at.and_utc(),
+                    at: record.updated_at.and_utc().into(),
                 };
                 Some((symbol, event))
             })

@@ -72,6 +72,6 @@ pub fn deliver(cache: &ReadCache, feed: &StatusFeed, result: ResultMessage) {
         symbol: symbol.to_string(),
         status: result.status,
         status_reason: result.reason,
-        at: result.completed_at,
+        at: result.completed_at.into(),
     });
 }

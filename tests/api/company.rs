@@ -290,3 +290,57 @@ async fn upserting_a_statement_overwrites_it_including_values_that_became_null()
         json!([{ "revenue": "383285000001", "grossProfit": null, "netIncome": "96995000000" }])
     );
 }
+
+#[tokio::test]
+async fn days_and_instants_use_the_date_scalars_and_name_their_specs() {
+    let app = spawn_app().await;
+    app.seed_company("AAPL", &apple_fy2023()).await;
+
+    let body = app
+        .graphql(
+            r#"{ company(symbol: "AAPL") { lastIngestedAt incomeStatements { periodStart periodEnd filedAt } } }"#,
+            json!({}),
+        )
+        .await;
+    let company = &body["data"]["company"];
+    let income = &company["incomeStatements"][0];
+    assert_eq!(income["periodStart"], "2022-10-01", "{body}");
+    assert_eq!(income["periodEnd"], "2023-09-30");
+    assert_eq!(income["filedAt"], "2023-11-04");
+    let instant = company["lastIngestedAt"].as_str().unwrap();
+    assert!(
+        chrono::NaiveDateTime::parse_from_str(instant, "%Y-%m-%dT%H:%M:%S%.3fZ").is_ok()
+            && instant.len() == "2026-12-03T07:47:30.000Z".len(),
+        "{instant}"
+    );
+
+    let scalars = app
+        .graphql(
+            r#"{ date: __type(name: "Date") { specifiedByURL }
+                 dateTime: __type(name: "DateTime") { specifiedByURL }
+                 decimal: __type(name: "Decimal") { specifiedByURL }
+                 bigInt: __type(name: "BigInt") { specifiedByURL }
+                 naiveDate: __type(name: "NaiveDate") { name } }"#,
+            json!({}),
+        )
+        .await;
+    let data = &scalars["data"];
+    for (scalar, spec) in [
+        (
+            "date",
+            "https://ibm.github.io/graphql-specs/custom-scalars/date.html",
+        ),
+        (
+            "dateTime",
+            "https://ibm.github.io/graphql-specs/custom-scalars/date-time.html",
+        ),
+        ("decimal", "https://www.w3.org/TR/xmlschema11-2/#decimal"),
+        ("bigInt", "https://www.w3.org/TR/xmlschema11-2/#integer"),
+    ] {
+        assert_eq!(data[scalar]["specifiedByURL"], spec, "{scalars}");
+    }
+    assert!(
+        data["naiveDate"].is_null(),
+        "the old scalar is gone: {scalars}"
+    );
+}
