@@ -59,6 +59,49 @@ pub async fn by_symbols(
         .await
 }
 
+/// Which stored companies a page of the browse shows: those after `after` in symbol order,
+/// with `status` and on `exchange` when given.
+#[derive(Debug, Clone, Default)]
+pub struct CompanyFilter<'a> {
+    pub status: Option<CompanyStatus>,
+    pub exchange: Option<&'a str>,
+}
+
+impl CompanyFilter<'_> {
+    fn query(&self) -> companies::BoxedQuery<'_, diesel::mysql::Mysql> {
+        let mut query = companies::table.into_boxed();
+        if let Some(status) = self.status {
+            query = query.filter(companies::status.eq(status));
+        }
+        if let Some(exchange) = self.exchange {
+            query = query.filter(companies::exchange.eq(exchange));
+        }
+        query
+    }
+}
+
+/// At most `limit` companies matching `filter` after the symbol `after`, in symbol order,
+/// and how many match in all.
+pub async fn page(
+    conn: &mut AsyncMysqlConnection,
+    filter: &CompanyFilter<'_>,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<(Vec<CompanyRecord>, i64)> {
+    let total = filter.query().count().get_result(conn).await?;
+    let mut query = filter.query();
+    if let Some(after) = after {
+        query = query.filter(companies::symbol.gt(after));
+    }
+    let rows = query
+        .order(companies::symbol.asc())
+        .limit(limit)
+        .select(CompanyRecord::as_select())
+        .load(conn)
+        .await?;
+    Ok((rows, total))
+}
+
 /// Inserts a `PENDING` row for each symbol that has none; existing rows are left as they are.
 pub async fn insert_pending(
     conn: &mut AsyncMysqlConnection,

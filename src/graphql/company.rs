@@ -4,11 +4,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache};
-use async_graphql::{ContainerType, Context, Object, OutputType, ResultExt, SimpleObject};
+use async_graphql::{ContainerType, Context, ID, Object, OutputType, ResultExt, SimpleObject};
 
 use super::ApiError;
 use super::loaders::{CompanyLoader, Registered, Registrar, StatementLoader};
 use super::metrics::Metrics;
+use super::node;
 use super::plan::{RequestPlan, StatementField};
 use super::registration::{Registration, load_registration};
 use super::request::record_company;
@@ -213,13 +214,19 @@ impl Company {
     }
 
     /// Tells the response cache that the answer shows this company.
-    fn record_dependency(&self, ctx: &Context<'_>) {
+    pub(super) fn record_dependency(&self, ctx: &Context<'_>) {
         record_company(ctx, self.symbol_ref(), self.record().map(|r| r.status));
     }
 }
 
 #[Object]
 impl Company {
+    /// Global object ID (Relay): refetch with `node(id:)`; the same for the company in every
+    /// status.
+    pub async fn id(&self) -> ID {
+        node::company_id(self.symbol_ref())
+    }
+
     /// Ticker symbol, upper-case.
     async fn symbol(&self) -> &str {
         self.symbol_ref().as_str()
@@ -333,6 +340,7 @@ impl Company {
     ) -> async_graphql::Result<Vec<StatementView<S>>>
     where
         Metrics<S>: OutputType,
+        StatementView<S>: OutputType,
     {
         if !(1..=MAX_LAST).contains(&last) {
             return Err(ApiError::BadUserInput(format!(
@@ -403,7 +411,7 @@ impl Company {
                         .then(|| row.key.quarter_ago().and_then(items_at))
                         .flatten(),
                 };
-                StatementView::new(row, metrics)
+                StatementView::new(self.symbol_ref(), row, metrics)
             })
             .collect())
     }
@@ -421,6 +429,9 @@ pub struct StatementView<Items: OutputType + ContainerType>
 where
     Metrics<Items>: OutputType,
 {
+    /// Global object ID (Relay), for normalized client caches: the company, the kind of
+    /// statement, its fiscal period and the day it ends.
+    id: ID,
     #[graphql(flatten)]
     period: StatementPeriod,
     /// GraphQL names of the line items computed from their reported parts (`grossProfit` =
@@ -441,12 +452,14 @@ impl<Items: OutputType + ContainerType> StatementView<Items>
 where
     Metrics<Items>: OutputType,
 {
-    fn new(row: &SeriesRow<'_, Items>, metrics: Metrics<Items>) -> Self
+    fn new(symbol: &Symbol, row: &SeriesRow<'_, Items>, metrics: Metrics<Items>) -> Self
     where
         Items: Clone,
+        Self: OutputType,
     {
         let Statement { period, items } = row.statement.as_ref().clone();
         Self {
+            id: node::statement_id(&Self::type_name(), symbol, &period),
             derived_line_items: period.derived_line_items().map(str::to_owned).collect(),
             ttm_quarters: (period.fiscal_period == FiscalPeriod::Ttm).then(|| row.quarters.clone()),
             period,

@@ -1,12 +1,14 @@
 //! The GraphQL schema: query roots, types, per-request DataLoaders, limits and the error
 //! policy. Transport-free: `http` mounts it on axum, `finstage schema` prints its SDL.
 
+mod browse;
 mod company;
 mod error;
 mod listing;
 mod loaders;
 mod metrics;
 mod mutation;
+mod node;
 mod persisted;
 mod plan;
 mod registration;
@@ -39,7 +41,12 @@ pub const MAX_COMPLEXITY: usize = 50_000;
 pub const MAX_DIRECTIVES: usize = 5;
 
 #[derive(MergedObject, Default)]
-pub struct Query(company::CompanyQuery, listing::ListingQuery);
+pub struct Query(
+    company::CompanyQuery,
+    listing::ListingQuery,
+    node::NodeQuery,
+    browse::BrowseQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(mutation::RegistrationMutation);

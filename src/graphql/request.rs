@@ -75,10 +75,10 @@ pub fn record_company(ctx: &Context<'_>, symbol: &Symbol, status: Option<Company
 fn is_cache_safe(parent_type: &str, field: &str) -> bool {
     match parent_type {
         // Each records the companies it shows, and their status, in `ResponseDependencies`.
-        "Query" => matches!(field, "company" | "companies"),
+        "Query" => matches!(field, "company" | "companies" | "node"),
         "Company" => matches!(
             field,
-            "symbol"
+            "id" | "symbol"
                 | "cik"
                 | "name"
                 | "exchange"

@@ -23,6 +23,7 @@ mod limits;
 mod normalization;
 mod outbox;
 mod registration;
+mod relay;
 mod search;
 mod subscriptions;
 #[path = "../support/mod.rs"]
