@@ -17,7 +17,9 @@ use std::time::Duration;
 
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
+pub use company::MAX_LAST;
 pub use error::ApiError;
+pub use listing::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use loaders::with_loaders;
 pub use request::{Caller, RegistrationLimiter};
 pub use subscription::Subscription;

@@ -21,6 +21,7 @@ mod limits;
 mod normalization;
 mod outbox;
 mod registration;
+mod rest;
 mod search;
 mod subscriptions;
 #[path = "../support/mod.rs"]
