@@ -1,8 +1,9 @@
 //! HTTP transport (axum): the route table, GraphQL endpoint, GraphiQL, subscriptions over
-//! graphql-ws (`/graphql/ws`), the dashboard, the earlier system's REST API (answered through
-//! GraphQL), health probes, metrics, with request tracing, CORS and a body size limit around
-//! them.
+//! graphql-ws (`/graphql/ws`), the dashboard, the earlier system's REST API and the CSV export
+//! (both answered through GraphQL), health probes, metrics, with request tracing, CORS and a
+//! body size limit around them.
 
+mod csv;
 mod dashboard;
 mod graphiql;
 mod graphql;
@@ -69,7 +70,7 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
-    // One set of slots for every route that executes GraphQL (`/graphql`, REST), so
+    // One set of slots for every route that executes GraphQL (`/graphql`, REST, CSV), so
     // `HTTP_MAX_CONCURRENT_REQUESTS` bounds them together.
     let slots = Arc::new(Semaphore::new(
         usize::try_from(settings.max_concurrent_requests)
@@ -97,12 +98,15 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .with_state(Arc::new(state))
 }
 
-/// The earlier system's REST API and its OpenAPI document; refusals beyond the concurrency
-/// limit are answered in each route's own error shape.
+/// The earlier system's REST API, its OpenAPI document and the CSV export; refusals beyond
+/// the concurrency limit are answered in each route's own error shape.
 fn rest_routes(slots: &Arc<Semaphore>) -> Router<Arc<AppState>> {
     let plain = Router::new()
         .route("/financials", get(rest::financials))
-        .route("/symbols", get(rest::symbols));
+        .route("/symbols", get(rest::symbols))
+        .route("/companies/{symbol}/income.csv", get(csv::income))
+        .route("/companies/{symbol}/balance.csv", get(csv::balance))
+        .route("/companies/{symbol}/cash-flow.csv", get(csv::cash_flow));
     let wrapped = Router::new()
         .route(
             "/api/financials/financials/{symbol}",

@@ -1,13 +1,14 @@
 //! The earlier system's REST API, so its clients can move here unchanged: `GET /financials`,
-//! `GET /symbols`, their wrapped variants under `/api/`, and `/openapi.json`. No handler here
-//! reads the database: each writes a GraphQL document, has it answered exactly as `POST
-//! /graphql` answers it (`query`), and reshapes the answer. `RestError` is this edge's one
-//! error type, turned into a response in one place (`error_response`).
+//! `GET /symbols`, their wrapped variants under `/api/`, and `/openapi.json`, which also
+//! describes the CSV export (`http::csv`). No handler here reads the database: each writes a
+//! GraphQL document, has it answered exactly as `POST /graphql` answers it (`query`), and
+//! reshapes the answer. `RestError` is this edge's one error type (REST and CSV), turned into a
+//! response in one place (`error_response`).
 
 mod financials;
 mod openapi;
 mod query;
-mod statements;
+pub(super) mod statements;
 mod symbols;
 
 use std::ops::RangeInclusive;
@@ -21,7 +22,7 @@ use utoipa::ToSchema;
 
 pub use financials::{financials, wrapped_financials};
 pub use openapi::openapi;
-use query::run;
+pub(super) use query::run;
 pub use symbols::{symbols, wrapped_symbols};
 
 use crate::domain::Symbol;
@@ -308,19 +309,22 @@ pub fn int_param(
         })
 }
 
-/// Which statements a route serves: full fiscal years or fiscal quarters.
+/// Which statements a route serves: full fiscal years, fiscal quarters, or trailing twelve
+/// months (CSV only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {
     Annual,
     Quarterly,
+    Ttm,
 }
 
 impl Period {
-    /// As the `period` parameter spells it.
+    /// As the `period` parameter and CSV file names spell it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Annual => "annual",
             Self::Quarterly => "quarterly",
+            Self::Ttm => "ttm",
         }
     }
 
@@ -329,6 +333,7 @@ impl Period {
         match self {
             Self::Annual => "ANNUAL",
             Self::Quarterly => "QUARTERLY",
+            Self::Ttm => "TTM",
         }
     }
 

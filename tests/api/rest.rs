@@ -1,5 +1,5 @@
-//! The earlier system's REST API (`/financials`, `/symbols`, their `/api/` envelopes) and
-//! `/openapi.json`, against Apple's real SEC data: shapes and field names, exact
+//! The earlier system's REST API (`/financials`, `/symbols`, their `/api/` envelopes), the CSV
+//! export and `/openapi.json`, against Apple's real SEC data: shapes and field names, exact
 //! money, status codes, registration of a missing company, and that they are answered through
 //! GraphQL's path (its response cache, its limits).
 
@@ -43,6 +43,17 @@ const INCOME_ITEMS: [&str; 18] = [
     "weighted_average_shares_basic",
     "weighted_average_shares_diluted",
     "share_split_factor",
+];
+
+/// The CSV columns before the line items.
+const CSV_HEAD: [&str; 7] = [
+    "fiscal_year",
+    "fiscal_period",
+    "period_start",
+    "period_end",
+    "form",
+    "filed_at",
+    "accession_number",
 ];
 
 async fn apple() -> TestApp {
@@ -115,6 +126,16 @@ async fn graphql_rows(
         .as_array()
         .unwrap_or_else(|| panic!("{body}"))
         .clone()
+}
+
+/// A JSON value as the CSV prints it: strings as they are, numbers in decimal, null empty.
+fn as_cell(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(text) => text.clone(),
+        Value::Number(number) => number.to_string(),
+        other => panic!("not a cell: {other}"),
+    }
 }
 
 #[tokio::test]
@@ -439,13 +460,26 @@ async fn a_repeated_rest_request_is_served_from_the_response_cache() {
         .await;
     app.import_fixtures(&["AAPL"]).await;
     let (_, first) = get_json(&app, "/financials?symbol=AAPL&limit=5").await;
+    let first_csv = app
+        .get("/companies/AAPL/income.csv?last=5")
+        .await
+        .text()
+        .await
+        .unwrap();
 
     let before = app.db.queries_executed();
     let (status, again) = get_json(&app, "/financials?symbol=aapl&limit=5").await;
+    let csv_again = app
+        .get("/companies/aapl/income.csv?last=5")
+        .await
+        .text()
+        .await
+        .unwrap();
     let executed = app.db.queries_executed() - before;
 
     assert_eq!(status, 200);
     assert_eq!(again, first);
+    assert_eq!(csv_again, first_csv);
     assert_eq!(executed, 0, "answered without SQL, from the response cache");
 }
 
@@ -471,6 +505,9 @@ async fn openapi_json_describes_the_rest_routes() {
         "/symbols",
         "/api/financials/financials/{symbol}",
         "/api/symbols/symbols",
+        "/companies/{symbol}/income.csv",
+        "/companies/{symbol}/balance.csv",
+        "/companies/{symbol}/cash-flow.csv",
     ] {
         assert!(paths.contains(path), "{path} in {paths:?}");
         assert!(
@@ -490,9 +527,145 @@ async fn openapi_json_describes_the_rest_routes() {
 }
 
 #[tokio::test]
+async fn csv_exports_each_statement_kind_as_graphql_answers_it() {
+    let app = apple().await;
+
+    for (kind, field, period, graphql_period, fiscal_periods) in [
+        (
+            "income",
+            "incomeStatements",
+            "annual",
+            "ANNUAL",
+            &["FY"][..],
+        ),
+        (
+            "balance",
+            "balanceSheets",
+            "quarterly",
+            "QUARTERLY",
+            &["Q1", "Q2", "Q3", "Q4"][..],
+        ),
+        (
+            "cash-flow",
+            "cashFlowStatements",
+            "ttm",
+            "TTM",
+            &["TTM"][..],
+        ),
+        ("income", "incomeStatements", "ttm", "TTM", &["TTM"][..]),
+    ] {
+        let path = format!("/companies/aapl/{kind}.csv?period={period}&last=5");
+        let response = app.get(&path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(
+            header(&response, "content-type").as_deref(),
+            Some("text/csv; charset=utf-8")
+        );
+        assert_eq!(
+            header(&response, "content-disposition"),
+            Some(format!("attachment; filename=\"AAPL-{kind}-{period}.csv\""))
+        );
+        let text = response.text().await.unwrap();
+        assert!(text.ends_with("\r\n"), "RFC 4180 line ends");
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(header[..7], CSV_HEAD, "{path}");
+        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(records.len(), 5, "{path}");
+
+        let columns: Vec<&str> = header.iter().map(String::as_str).collect();
+        let graphql = graphql_rows(&app, field, graphql_period, 5, &columns).await;
+        for (record, answer) in records.iter().zip(&graphql) {
+            assert!(fiscal_periods.contains(&&record[1]), "{path}: {record:?}");
+            for (column, cell) in columns.iter().zip(record.iter()) {
+                let expected = as_cell(&answer[column.to_lower_camel_case()]);
+                assert_eq!(cell, expected, "{path}: {column}");
+            }
+        }
+        let period_ends: Vec<&str> = records.iter().map(|record| &record[3]).collect();
+        assert!(
+            period_ends.windows(2).all(|pair| pair[0] > pair[1]),
+            "newest first: {period_ends:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_income_csv_prints_exact_decimals_and_leaves_null_empty() {
+    let app = apple().await;
+
+    let response = app.get("/companies/AAPL/income.csv").await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        header(&response, "content-disposition").as_deref(),
+        Some("attachment; filename=\"AAPL-income-annual.csv\"")
+    );
+    let text = response.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let expected: Vec<&str> = CSV_HEAD.iter().chain(&INCOME_ITEMS).copied().collect();
+    assert_eq!(header.iter().collect::<Vec<_>>(), expected);
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert!(
+        records.len() > 10 && records.len() <= 20,
+        "{}",
+        records.len()
+    );
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let fy2023 = records
+        .iter()
+        .find(|record| &record[0] == "2023")
+        .expect("FY2023");
+    assert_eq!(&fy2023[1], "FY");
+    assert_eq!(&fy2023[2], "2022-09-25");
+    assert_eq!(&fy2023[3], "2023-09-30");
+    assert_eq!(&fy2023[column("revenue")], "383285000000");
+    assert_eq!(&fy2023[column("eps_diluted")], "6.13");
+    assert_eq!(&fy2023[column("interest_expense")], "3933000000");
+    let fy2024 = records
+        .iter()
+        .find(|record| &record[0] == "2024")
+        .expect("FY2024");
+    assert_eq!(
+        &fy2024[column("interest_expense")],
+        "",
+        "null is an empty cell"
+    );
+}
+
+#[tokio::test]
+async fn csv_errors_answer_json_details() {
+    let app = apple().await;
+
+    for (path, expected) in [
+        ("/companies/ZZZZZ/income.csv", 404),
+        ("/companies/MSFT/cash-flow.csv", 404),
+        ("/companies/AAPL/income.csv?last=0", 422),
+        ("/companies/AAPL/income.csv?last=201", 422),
+        ("/companies/AAPL/balance.csv?period=monthly", 422),
+        ("/companies/AA%21PL/balance.csv", 422),
+    ] {
+        let (status, body) = get_json(&app, path).await;
+        assert_eq!(status, expected, "{path}: {body}");
+        assert!(body.get("detail").is_some(), "{path}: {body}");
+    }
+    assert_eq!(app.get("/companies/AAPL/statement.csv").await.status(), 404);
+}
+
+#[tokio::test]
 async fn graphql_error_codes_become_http_statuses() {
     let down = TestApp::builder().without_database().spawn().await;
-    for path in ["/financials?symbol=AAPL", "/symbols"] {
+    for path in [
+        "/financials?symbol=AAPL",
+        "/symbols",
+        "/companies/AAPL/income.csv",
+    ] {
         let (status, body) = get_json(&down, path).await;
         assert_eq!(status, 503, "{path}: {body}");
         assert_eq!(
@@ -554,10 +727,11 @@ async fn rest_requests_share_graphqls_concurrency_limit() {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let plain = get_json(&app, "/financials?symbol=AAPL").await;
         let wrapped = get_json(&app, "/api/symbols/symbols").await;
+        let csv = get_json(&app, "/companies/AAPL/income.csv").await;
         drop(lock);
-        (plain, wrapped)
+        (plain, wrapped, csv)
     };
-    let ((stalled_status, _), ((plain_status, plain), (wrapped_status, wrapped))) =
+    let ((stalled_status, _), ((plain_status, plain), (wrapped_status, wrapped), (csv_status, _))) =
         tokio::join!(stalled, refused);
 
     assert_eq!(plain_status, 503, "{plain}");
@@ -567,6 +741,7 @@ async fn rest_requests_share_graphqls_concurrency_limit() {
     );
     assert_eq!(wrapped_status, 503, "{wrapped}");
     assert_eq!(wrapped["status"], "error");
+    assert_eq!(csv_status, 503);
     assert_eq!(stalled_status, 200);
     let (status, _) = get_json(&app, "/financials?symbol=AAPL").await;
     assert_eq!(status, 200, "the slot is free again");

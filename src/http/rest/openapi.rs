@@ -1,16 +1,17 @@
-//! `GET /openapi.json`: the OpenAPI document of the REST routes, generated from their
+//! `GET /openapi.json`: the OpenAPI document of the REST and CSV routes, generated from their
 //! handlers' `#[utoipa::path]` and their response types' `ToSchema`.
 
 use axum::Json;
 use utoipa::OpenApi;
 
 use super::{financials, symbols};
+use crate::http::csv;
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Finstage REST",
-        description = "The earlier system's REST API, answered through the \
+        description = "The earlier system's REST API and CSV exports, answered through the \
             GraphQL API (`POST /graphql`). Money is an exact decimal in a JSON string; null \
             means not reported. Errors answer `{\"detail\": \"…\"}` (422: FastAPI's list of \
             invalid parameters); the `/api/` routes wrap answers and errors as \
@@ -21,10 +22,14 @@ use super::{financials, symbols};
         financials::wrapped_financials,
         symbols::symbols,
         symbols::wrapped_symbols,
+        csv::income,
+        csv::balance,
+        csv::cash_flow,
     ),
     tags(
         (name = "financials", description = "A company's statements"),
         (name = "symbols", description = "The securities master"),
+        (name = "csv", description = "One statement kind as CSV"),
     )
 )]
 struct ApiDoc;
@@ -57,6 +62,9 @@ mod tests {
             ("/api/financials/financials/{symbol}", "limit", MAX_LAST),
             ("/symbols", "size", MAX_PAGE_SIZE),
             ("/api/symbols/symbols", "size", MAX_PAGE_SIZE),
+            ("/companies/{symbol}/income.csv", "last", MAX_LAST),
+            ("/companies/{symbol}/balance.csv", "last", MAX_LAST),
+            ("/companies/{symbol}/cash-flow.csv", "last", MAX_LAST),
         ] {
             let schema = &parameter(&doc, path, name)["schema"];
             assert_eq!(schema["maximum"], max, "{path} {name}: {schema}");

@@ -1,4 +1,4 @@
-//! The statement rows the REST routes serve, and the GraphQL selections they are read
+//! The statement rows the REST and CSV routes serve, and the GraphQL selections they are read
 //! with. Each selected field is aliased to its snake_case name (`cost_of_revenue:
 //! costOfRevenue`), so GraphQL's answer deserializes straight into these types and each line
 //! item is named once, in `line_items!`.
@@ -20,10 +20,12 @@ pub trait LineItems: DeserializeOwned + Serialize {
     const FIELD: &'static str;
     /// The line items' snake_case names (their SQL columns), in column order.
     const NAMES: &'static [&'static str];
+    /// The values, in `NAMES` order.
+    fn values(&self) -> Vec<Option<Decimal>>;
 }
 
 /// Declares a kind's line items: the struct (exact decimals, null when not reported) and its
-/// `LineItems` names, from one list.
+/// `LineItems` names and values, from one list.
 macro_rules! line_items {
     ($(#[$doc:meta])* $name:ident = $field:literal { $($item:ident),+ $(,)? }) => {
         $(#[$doc])*
@@ -39,6 +41,10 @@ macro_rules! line_items {
         impl LineItems for $name {
             const FIELD: &'static str = $field;
             const NAMES: &'static [&'static str] = &[$(stringify!($item)),+];
+
+            fn values(&self) -> Vec<Option<Decimal>> {
+                vec![$(self.$item),+]
+            }
         }
     };
 }
@@ -144,11 +150,25 @@ pub enum FiscalPeriod {
     Ttm,
 }
 
+impl FiscalPeriod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fy => "FY",
+            Self::Q1 => "Q1",
+            Self::Q2 => "Q2",
+            Self::Q3 => "Q3",
+            Self::Q4 => "Q4",
+            Self::Ttm => "TTM",
+        }
+    }
+}
+
 /// Which period a statement covers and the filing its figures come from.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PeriodColumns {
     pub fiscal_year: i32,
     pub fiscal_period: FiscalPeriod,
+    pub period_start: Option<NaiveDate>,
     pub period_end: NaiveDate,
     pub form: String,
     pub filed_at: NaiveDate,
@@ -156,15 +176,31 @@ pub struct PeriodColumns {
 }
 
 impl PeriodColumns {
-    /// The fields above.
-    pub const NAMES: [&'static str; 6] = [
+    /// The fields above, in the order CSV columns list them.
+    pub const NAMES: [&'static str; 7] = [
         "fiscal_year",
         "fiscal_period",
+        "period_start",
         "period_end",
         "form",
         "filed_at",
         "accession_number",
     ];
+
+    /// The fields as CSV cells, in `NAMES` order; empty for a missing `period_start`.
+    pub fn cells(&self) -> [String; 7] {
+        [
+            self.fiscal_year.to_string(),
+            self.fiscal_period.as_str().to_owned(),
+            self.period_start
+                .map(|date| date.to_string())
+                .unwrap_or_default(),
+            self.period_end.to_string(),
+            self.form.clone(),
+            self.filed_at.to_string(),
+            self.accession_number.clone(),
+        ]
+    }
 }
 
 /// One statement as GraphQL answers the selection of `statements`.
@@ -269,7 +305,7 @@ mod tests {
     #[test]
     fn decimals_round_trip_exactly_as_strings_and_null_stays_null() {
         let row: StatementRow<CashFlowItems> = serde_json::from_value(serde_json::json!({
-            "fiscal_year": 2023, "fiscal_period": "Q4",
+            "fiscal_year": 2023, "fiscal_period": "Q4", "period_start": "2023-07-02",
             "period_end": "2023-09-30", "form": "10-K", "filed_at": "2023-11-03",
             "accession_number": "0000320193-23-000106",
             "net_income": "22956000000", "depreciation_and_amortization": "-0.05",
@@ -286,5 +322,6 @@ mod tests {
         assert_eq!(items["operating_cash_flow"], "21598000000.10");
         assert_eq!(items["free_cash_flow"], "12345678901234567890.12");
         assert!(items["stock_based_compensation"].is_null());
+        assert_eq!(row.items.values().len(), CashFlowItems::NAMES.len());
     }
 }
