@@ -42,6 +42,23 @@ pub async fn search(
         .await
 }
 
+/// The listings from `offset` on, at most `limit`, by symbol; and how many there are in all.
+pub async fn page(
+    conn: &mut AsyncMysqlConnection,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<Listing>, i64)> {
+    let total = listings::table.count().get_result(conn).await?;
+    let rows = listings::table
+        .order(listings::symbol.asc())
+        .offset(offset)
+        .limit(limit)
+        .select(Listing::as_select())
+        .load(conn)
+        .await?;
+    Ok((rows, total))
+}
+
 /// Which of `symbols` the securities master knows, or `None` while no listing is loaded (then
 /// every syntactically valid symbol is worth a try).
 pub async fn known(

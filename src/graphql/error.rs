@@ -77,6 +77,21 @@ impl ApiError {
             Self::Internal => "INTERNAL_SERVER_ERROR",
         }
     }
+
+    /// The error a GraphQL answer reported with `code` and `message` (what `code()` and
+    /// `Display` made of it); `None` for the codes of a rejected document.
+    pub fn from_code(code: &str, message: &str) -> Option<Self> {
+        Some(match code {
+            "BAD_USER_INPUT" => Self::BadUserInput(message.to_owned()),
+            "NOT_FOUND" => Self::NotFound(message.to_owned()),
+            "FORBIDDEN" => Self::Forbidden,
+            "RATE_LIMITED" => Self::RateLimited,
+            "SERVICE_UNAVAILABLE" => Self::ServiceUnavailable,
+            "TIMEOUT" => Self::Timeout,
+            "INTERNAL_SERVER_ERROR" => Self::Internal,
+            _ => return None,
+        })
+    }
 }
 
 impl ErrorExtensions for ApiError {
@@ -178,4 +193,29 @@ fn with_code(mut error: ServerError, code: &'static str) -> ServerError {
         .get_or_insert_with(Default::default)
         .set("code", code);
     error
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ApiError;
+
+    #[test]
+    fn every_error_is_read_back_from_its_code_and_message() {
+        for error in [
+            ApiError::BadUserInput("`last` must be between 1 and 200, got 0".into()),
+            ApiError::NotFound("no such company".into()),
+            ApiError::Forbidden,
+            ApiError::RateLimited,
+            ApiError::ServiceUnavailable,
+            ApiError::Timeout,
+            ApiError::Internal,
+        ] {
+            let read = ApiError::from_code(error.code(), &error.to_string());
+            assert_eq!(
+                read.map(|read| (read.code(), read.to_string())),
+                Some((error.code(), error.to_string()))
+            );
+        }
+        assert!(ApiError::from_code("GRAPHQL_VALIDATION_FAILED", "unknown field").is_none());
+    }
 }

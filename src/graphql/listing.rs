@@ -1,4 +1,5 @@
-//! `searchCompanies`: symbol and name search over the securities master.
+//! `searchCompanies`: symbol and name search over the securities master; `listings`: the
+//! securities master a page at a time.
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Object, ResultExt, SimpleObject};
@@ -19,6 +20,10 @@ pub const MAX_SEARCHES: usize = 8;
 /// What one search costs towards `MAX_COMPLEXITY` beyond its results, so that
 /// `MAX_SEARCHES + 1` of them exceed it.
 pub const SEARCH_COST: usize = crate::graphql::MAX_COMPLEXITY / (MAX_SEARCHES + 1) + 1;
+/// Most listings one page of `listings` holds.
+pub const MAX_PAGE_SIZE: i32 = 100;
+/// Listings per page when `size` is not given.
+pub const DEFAULT_PAGE_SIZE: i32 = 50;
 
 #[derive(Default)]
 pub struct ListingQuery;
@@ -57,6 +62,62 @@ impl ListingQuery {
             .extend()?;
         Ok(rows.into_iter().map(Listing::from).collect())
     }
+
+    /// The securities master by symbol, one page at a time: `page` counts from 1, `size` is
+    /// 1 to 100. A page past the last is empty. Costs as much as a search (it counts the
+    /// whole master).
+    #[graphql(
+        complexity = "SEARCH_COST + (size.clamp(0, MAX_PAGE_SIZE) as usize) * child_complexity"
+    )]
+    async fn listings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 1)] page: i32,
+        #[graphql(default_with = "DEFAULT_PAGE_SIZE")] size: i32,
+    ) -> async_graphql::Result<ListingPage> {
+        if page < 1 {
+            return Err(ApiError::BadUserInput(format!(
+                "`page` must be at least 1, got {page}"
+            )))
+            .extend();
+        }
+        if !(1..=MAX_PAGE_SIZE).contains(&size) {
+            return Err(ApiError::BadUserInput(format!(
+                "`size` must be between 1 and {MAX_PAGE_SIZE}, got {size}"
+            )))
+            .extend();
+        }
+        let offset = (i64::from(page) - 1) * i64::from(size);
+        let db = ctx.data::<Db>()?;
+        let mut conn = db.conn().await.map_err(ApiError::from).extend()?;
+        let (rows, total) = listings::page(&mut conn, offset, i64::from(size))
+            .await
+            .map_err(ApiError::from)
+            .extend()?;
+        let total = i32::try_from(total).unwrap_or(i32::MAX);
+        let pages = total.unsigned_abs().div_ceil(size.unsigned_abs());
+        Ok(ListingPage {
+            items: rows.into_iter().map(Listing::from).collect(),
+            total,
+            page,
+            size,
+            pages: i32::try_from(pages).unwrap_or(i32::MAX),
+        })
+    }
+}
+
+/// One page of the securities master.
+#[derive(SimpleObject)]
+pub struct ListingPage {
+    pub items: Vec<Listing>,
+    /// Listings on all pages.
+    pub total: i32,
+    /// This page's number, from 1.
+    pub page: i32,
+    /// Most listings a page holds.
+    pub size: i32,
+    /// How many pages there are (0 when the master is empty).
+    pub pages: i32,
 }
 
 /// A listed security from SEC's company tickers list.

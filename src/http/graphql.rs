@@ -233,6 +233,27 @@ pub(super) fn overloaded() -> Response {
     )
 }
 
+/// Answers a query document this server wrote itself (the REST and CSV routes) exactly as a
+/// JSON `POST /graphql` with `body` is answered: from the response cache when these bytes were
+/// answered before, otherwise executed for `caller` (its registration limit) within the
+/// request timeout, and cached when every resolver allowed that.
+pub(super) async fn answer_query(state: &AppState, caller: Caller, body: Bytes) -> Response {
+    let reply = Reply {
+        media: MediaType::Json,
+        if_none_match: None,
+    };
+    let key = RequestKey::Post(body.clone());
+    if let Some(cached) = state.cache.response(&key) {
+        return reply.cacheable(state, cached);
+    }
+    let mut request = Request::new(Body::from(body));
+    *request.method_mut() = Method::POST;
+    match GraphQLRequest::<GraphQLRejection>::from_request(request, state).await {
+        Ok(request) => execute(state, caller, Some(key), request, &reply).await,
+        Err(rejection) => rejection.into_response(),
+    }
+}
+
 /// A GraphQL-shaped error answer for requests that never reach execution.
 fn error(status: StatusCode, message: &str, code: &str) -> Response {
     (
@@ -364,7 +385,7 @@ impl MediaType {
 
 /// Identifies the caller: its IP address, and whether it presented the admin token
 /// (compared in constant time, so response timing reveals nothing about the token).
-fn caller(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Caller {
+pub(super) fn caller(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Caller {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())

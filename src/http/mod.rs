@@ -1,11 +1,14 @@
 //! HTTP transport (axum): the route table, GraphQL endpoint, GraphiQL, subscriptions over
-//! graphql-ws (`/graphql/ws`), the dashboard, health probes, metrics, with request tracing,
-//! CORS and a body size limit around them.
+//! graphql-ws (`/graphql/ws`), the dashboard, the earlier system's REST API and the CSV export
+//! (both answered through GraphQL), health probes, metrics, with request tracing, CORS and a
+//! body size limit around them.
 
+mod csv;
 mod dashboard;
 mod graphiql;
 mod graphql;
 mod health;
+mod rest;
 mod serve;
 mod websocket;
 
@@ -27,6 +30,10 @@ use tower_http::trace::TraceLayer;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::SecretString;
+
+use axum::response::Response;
+use tokio::sync::Semaphore;
+use tower::limit::GlobalConcurrencyLimitLayer;
 
 use crate::cache::ReadCache;
 use crate::config::HttpSettings;
@@ -66,19 +73,16 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
-    let max_concurrent = usize::try_from(settings.max_concurrent_requests).unwrap_or(usize::MAX);
-    let routes = Router::new()
-        .route("/graphql", get(graphql::get).post(graphql::post))
-        // Shed load at the door: beyond the limit a request is refused at once rather than
-        // queued for the database pool, where it would only time out.
-        .layer(
-            tower::ServiceBuilder::new()
-                .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
-                    graphql::overloaded()
-                }))
-                .load_shed()
-                .concurrency_limit(max_concurrent),
-        )
+    // One set of slots for every route that executes GraphQL (`/graphql`, REST, CSV), so
+    // `HTTP_MAX_CONCURRENT_REQUESTS` bounds them together.
+    let slots = Arc::new(Semaphore::new(
+        usize::try_from(settings.max_concurrent_requests)
+            .unwrap_or(usize::MAX)
+            .min(Semaphore::MAX_PERMITS),
+    ));
+    let graphql = Router::new().route("/graphql", get(graphql::get).post(graphql::post));
+    let routes = shed_load(graphql, &slots, graphql::overloaded)
+        .merge(rest_routes(&slots))
         .route("/graphql/ws", get(websocket::upgrade))
         .route("/graphiql/{file}", get(graphiql::asset))
         .route("/healthz", get(health::healthz))
@@ -99,6 +103,43 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .layer(cors(&settings.cors_allowed_origins))
         .layer(TraceLayer::new_for_http())
         .with_state(Arc::new(state))
+}
+
+/// The earlier system's REST API, its OpenAPI document and the CSV export; refusals beyond
+/// the concurrency limit are answered in each route's own error shape.
+fn rest_routes(slots: &Arc<Semaphore>) -> Router<Arc<AppState>> {
+    let plain = Router::new()
+        .route("/financials", get(rest::financials))
+        .route("/symbols", get(rest::symbols))
+        .route("/companies/{symbol}/income.csv", get(csv::income))
+        .route("/companies/{symbol}/balance.csv", get(csv::balance))
+        .route("/companies/{symbol}/cash-flow.csv", get(csv::cash_flow));
+    let wrapped = Router::new()
+        .route(
+            "/api/financials/financials/{symbol}",
+            get(rest::wrapped_financials),
+        )
+        .route("/api/symbols/symbols", get(rest::wrapped_symbols));
+    shed_load(plain, slots, rest::overloaded)
+        .merge(shed_load(wrapped, slots, rest::wrapped_overloaded))
+        .route("/openapi.json", get(rest::openapi))
+}
+
+/// Sheds load at the door: a request finding every one of `slots` taken is answered
+/// `refusal` at once rather than queued for the database pool, where it would only time out.
+fn shed_load(
+    routes: Router<Arc<AppState>>,
+    slots: &Arc<Semaphore>,
+    refusal: fn() -> Response,
+) -> Router<Arc<AppState>> {
+    routes.layer(
+        tower::ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(
+                move |_: tower::BoxError| async move { refusal() },
+            ))
+            .load_shed()
+            .layer(GlobalConcurrencyLimitLayer::with_semaphore(slots.clone())),
+    )
 }
 
 /// The dashboard's pages (each answers the app, which routes in the browser) and its files,

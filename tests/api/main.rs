@@ -24,6 +24,7 @@ mod normalization;
 mod outbox;
 mod registration;
 mod relay;
+mod rest;
 mod search;
 mod subscriptions;
 #[path = "../support/mod.rs"]
