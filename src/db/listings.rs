@@ -17,39 +17,61 @@ pub struct Listing {
 }
 
 /// Listings whose symbol starts with `text` or whose name contains it (case-insensitive):
-/// exact symbol first, then symbol prefixes, then name matches, each alphabetical.
+/// exact symbol first, then symbol prefixes, then name matches, each alphabetical; at most
+/// `limit` from `offset` on.
 pub async fn search(
     conn: &mut AsyncMysqlConnection,
     text: &str,
+    offset: i64,
     limit: i64,
 ) -> QueryResult<Vec<Listing>> {
-    let escaped = escape_like(text);
-    let symbol_prefix = format!("{escaped}%");
-    listings::table
-        .filter(
-            listings::symbol
-                .like(&symbol_prefix)
-                .or(listings::name.like(format!("%{escaped}%"))),
-        )
+    let symbol_prefix = format!("{}%", escape_like(text));
+    matching(text)
         .order((
             listings::symbol.eq(text).desc(),
-            listings::symbol.like(&symbol_prefix).desc(),
+            listings::symbol.like(symbol_prefix).desc(),
             listings::symbol.asc(),
         ))
+        .offset(offset)
         .limit(limit)
         .select(Listing::as_select())
         .load(conn)
         .await
 }
 
-/// The listings from `offset` on, at most `limit`, by symbol; and how many there are in all.
+/// How many listings `search` finds for `text` in all.
+pub async fn search_count(conn: &mut AsyncMysqlConnection, text: &str) -> QueryResult<i64> {
+    matching(text).count().get_result(conn).await
+}
+
+fn matching(text: &str) -> listings::BoxedQuery<'static, diesel::mysql::Mysql> {
+    let escaped = escape_like(text);
+    listings::table
+        .filter(
+            listings::symbol
+                .like(format!("{escaped}%"))
+                .or(listings::name.like(format!("%{escaped}%"))),
+        )
+        .into_boxed()
+}
+
+/// The listings (on `exchange`, when given) from `offset` on, at most `limit`, by symbol;
+/// and how many there are in all.
 pub async fn page(
     conn: &mut AsyncMysqlConnection,
+    exchange: Option<&str>,
     offset: i64,
     limit: i64,
 ) -> QueryResult<(Vec<Listing>, i64)> {
-    let total = listings::table.count().get_result(conn).await?;
-    let rows = listings::table
+    let on_exchange = || {
+        let mut query = listings::table.into_boxed();
+        if let Some(exchange) = exchange {
+            query = query.filter(listings::exchange.eq(exchange.to_owned()));
+        }
+        query
+    };
+    let total = on_exchange().count().get_result(conn).await?;
+    let rows = on_exchange()
         .order(listings::symbol.asc())
         .offset(offset)
         .limit(limit)

@@ -20,11 +20,6 @@ pub const MAX_SEARCHES: usize = 8;
 /// What one search costs towards `MAX_COMPLEXITY` beyond its results, so that
 /// `MAX_SEARCHES + 1` of them exceed it.
 pub const SEARCH_COST: usize = crate::graphql::MAX_COMPLEXITY / (MAX_SEARCHES + 1) + 1;
-/// Most listings one page of `listings` holds.
-pub const MAX_PAGE_SIZE: i32 = 100;
-/// Listings per page when `size` is not given.
-pub const DEFAULT_PAGE_SIZE: i32 = 50;
-
 #[derive(Default)]
 pub struct ListingQuery;
 
@@ -33,7 +28,8 @@ impl ListingQuery {
     /// Listed companies whose symbol starts with, or whose name contains, `query`
     /// (case-insensitive): exact symbol match first, then symbol prefixes, then names.
     #[graphql(
-        complexity = "SEARCH_COST + (first.clamp(0, MAX_SEARCH_RESULTS) as usize) * child_complexity"
+        complexity = "SEARCH_COST + (first.clamp(0, MAX_SEARCH_RESULTS) as usize) * child_complexity",
+        deprecation = "Use `searchListings`, the same search as a cursor connection."
     )]
     async fn search_companies(
         &self,
@@ -41,13 +37,7 @@ impl ListingQuery {
         query: String,
         #[graphql(default = 20)] first: i32,
     ) -> async_graphql::Result<Vec<Listing>> {
-        let text = query.trim();
-        if text.is_empty() || text.chars().count() > MAX_SEARCH_LEN {
-            return Err(ApiError::BadUserInput(format!(
-                "`query` must have 1 to {MAX_SEARCH_LEN} characters"
-            )))
-            .extend();
-        }
+        let text = search_text(&query).extend()?;
         if !(1..=MAX_SEARCH_RESULTS).contains(&first) {
             return Err(ApiError::BadUserInput(format!(
                 "`first` must be between 1 and {MAX_SEARCH_RESULTS}, got {first}"
@@ -56,68 +46,23 @@ impl ListingQuery {
         }
         let db = ctx.data::<Db>()?;
         let mut conn = db.conn().await.map_err(ApiError::from).extend()?;
-        let rows = listings::search(&mut conn, text, i64::from(first))
+        let rows = listings::search(&mut conn, text, 0, i64::from(first))
             .await
             .map_err(ApiError::from)
             .extend()?;
         Ok(rows.into_iter().map(Listing::from).collect())
     }
-
-    /// The securities master by symbol, one page at a time: `page` counts from 1, `size` is
-    /// 1 to 100. A page past the last is empty. Costs as much as a search (it counts the
-    /// whole master).
-    #[graphql(
-        complexity = "SEARCH_COST + (size.clamp(0, MAX_PAGE_SIZE) as usize) * child_complexity"
-    )]
-    async fn listings(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default = 1)] page: i32,
-        #[graphql(default_with = "DEFAULT_PAGE_SIZE")] size: i32,
-    ) -> async_graphql::Result<ListingPage> {
-        if page < 1 {
-            return Err(ApiError::BadUserInput(format!(
-                "`page` must be at least 1, got {page}"
-            )))
-            .extend();
-        }
-        if !(1..=MAX_PAGE_SIZE).contains(&size) {
-            return Err(ApiError::BadUserInput(format!(
-                "`size` must be between 1 and {MAX_PAGE_SIZE}, got {size}"
-            )))
-            .extend();
-        }
-        let offset = (i64::from(page) - 1) * i64::from(size);
-        let db = ctx.data::<Db>()?;
-        let mut conn = db.conn().await.map_err(ApiError::from).extend()?;
-        let (rows, total) = listings::page(&mut conn, offset, i64::from(size))
-            .await
-            .map_err(ApiError::from)
-            .extend()?;
-        let total = i32::try_from(total).unwrap_or(i32::MAX);
-        let pages = total.unsigned_abs().div_ceil(size.unsigned_abs());
-        Ok(ListingPage {
-            items: rows.into_iter().map(Listing::from).collect(),
-            total,
-            page,
-            size,
-            pages: i32::try_from(pages).unwrap_or(i32::MAX),
-        })
-    }
 }
 
-/// One page of the securities master.
-#[derive(SimpleObject)]
-pub struct ListingPage {
-    pub items: Vec<Listing>,
-    /// Listings on all pages.
-    pub total: i32,
-    /// This page's number, from 1.
-    pub page: i32,
-    /// Most listings a page holds.
-    pub size: i32,
-    /// How many pages there are (0 when the master is empty).
-    pub pages: i32,
+/// The search text, trimmed, if it has 1 to `MAX_SEARCH_LEN` characters.
+pub fn search_text(query: &str) -> Result<&str, ApiError> {
+    let text = query.trim();
+    if text.is_empty() || text.chars().count() > MAX_SEARCH_LEN {
+        return Err(ApiError::BadUserInput(format!(
+            "`query` must have 1 to {MAX_SEARCH_LEN} characters"
+        )));
+    }
+    Ok(text)
 }
 
 /// A listed security from SEC's company tickers list.

@@ -21,9 +21,9 @@ use std::time::Duration;
 use async_graphql::extensions::apollo_persisted_queries::ApolloPersistedQueries;
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
+pub use browse::{MAX_PAGE, listing_cursor_before};
 pub use company::MAX_LAST;
 pub use error::{ApiError, is_request_error};
-pub use listing::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use loaders::with_loaders;
 pub use persisted::PersistedQueries;
 pub use request::{Caller, RegistrationLimiter};

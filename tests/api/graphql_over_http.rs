@@ -1,6 +1,7 @@
 //! GraphQL over HTTP to the letter: the spec's reference audit (`auditServer` from the npm
 //! package graphql-http, run by `web/e2e/audit.mjs`) passes with no error and no warning, and
-//! the answers it checks, spelled out.
+//! the answers it checks, spelled out; and a real client (urql with its normalized cache and
+//! persisted queries, `web/e2e/urql.mjs`) works against the gateway as front-end teams use it.
 
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
@@ -106,4 +107,11 @@ async fn a_request_without_a_query_is_a_400() {
     }
     let response = app.get("/graphql?variables=%7B%7D").await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn an_urql_client_normalizes_by_id_and_sends_known_documents_by_hash() {
+    let app = spawn_app().await;
+    app.import_fixtures(&["AAPL"]).await;
+    run_script(&app, "urql.mjs").await;
 }

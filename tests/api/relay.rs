@@ -160,3 +160,85 @@ async fn stored_companies_page_by_cursor_with_a_total_and_filters() {
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{what}: {body}");
     }
 }
+
+const LISTINGS: &str = r#"query ($first: Int, $after: String, $exchange: String) {
+  listings(first: $first, after: $after, exchange: $exchange) {
+    totalCount pageInfo { hasNextPage hasPreviousPage endCursor } nodes { symbol exchange } } }"#;
+
+#[tokio::test]
+async fn the_securities_master_and_its_searches_page_by_cursor() {
+    let app = spawn_app().await;
+    app.seed_listings(&[
+        ("AAPL", "Apple Inc."),
+        ("AAPU", "Direxion Daily AAPL Bull"),
+        ("MSFT", "Microsoft"),
+        ("SNOW", "Snowflake"),
+        ("ZAPP", "Zapp Electric"),
+    ])
+    .await;
+
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let body = app
+            .graphql(LISTINGS, json!({ "first": 2, "after": after }))
+            .await;
+        let page = &body["data"]["listings"];
+        assert_eq!(page["totalCount"], 5, "{body}");
+        for node in page["nodes"].as_array().unwrap() {
+            seen.push(node["symbol"].as_str().unwrap().to_owned());
+        }
+        if page["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen, ["AAPL", "AAPU", "MSFT", "SNOW", "ZAPP"]);
+    let on_nowhere = app.graphql(LISTINGS, json!({ "exchange": "NYSE" })).await;
+    assert_eq!(
+        on_nowhere["data"]["listings"]["totalCount"], 0,
+        "{on_nowhere}"
+    );
+
+    // "app": the exact symbol, the other symbol prefix, then the name match (ZAPP).
+    let search = r#"query ($after: String) { searchListings(query: "aap", first: 1, after: $after) {
+        totalCount pageInfo { hasNextPage endCursor } edges { node { symbol } } } }"#;
+    let mut found = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let body = app.graphql(search, json!({ "after": after })).await;
+        let page = &body["data"]["searchListings"];
+        assert_eq!(page["totalCount"], 2, "{body}");
+        found.push(
+            page["edges"][0]["node"]["symbol"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+        if page["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(found, ["AAPL", "AAPU"]);
+    let zapp = app
+        .graphql(
+            r#"{ searchListings(query: "zapp") { nodes { symbol } } searchCompanies(query: "zapp") { symbol } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        zapp["data"]["searchListings"]["nodes"][0]["symbol"], "ZAPP",
+        "{zapp}"
+    );
+    assert_eq!(
+        zapp["data"]["searchCompanies"][0]["symbol"], "ZAPP",
+        "the deprecated list still answers"
+    );
+
+    let forged = async_graphql::connection::CursorType::encode_cursor(
+        &async_graphql::connection::OpaqueCursor(-3_i64),
+    );
+    let body = app.graphql(LISTINGS, json!({ "after": forged })).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+}

@@ -44,7 +44,7 @@ mod tests {
     use utoipa::OpenApi;
 
     use super::ApiDoc;
-    use crate::graphql::{MAX_LAST, MAX_PAGE_SIZE};
+    use crate::graphql::{MAX_LAST, MAX_PAGE};
 
     fn parameter<'a>(doc: &'a Value, path: &str, name: &str) -> &'a Value {
         doc["paths"][path]["get"]["parameters"]
@@ -60,8 +60,8 @@ mod tests {
         for (path, name, max) in [
             ("/financials", "limit", MAX_LAST),
             ("/api/financials/financials/{symbol}", "limit", MAX_LAST),
-            ("/symbols", "size", MAX_PAGE_SIZE),
-            ("/api/symbols/symbols", "size", MAX_PAGE_SIZE),
+            ("/symbols", "size", MAX_PAGE),
+            ("/api/symbols/symbols", "size", MAX_PAGE),
             ("/companies/{symbol}/income.csv", "last", MAX_LAST),
             ("/companies/{symbol}/balance.csv", "last", MAX_LAST),
             ("/companies/{symbol}/cash-flow.csv", "last", MAX_LAST),

@@ -1,5 +1,6 @@
 //! `GET /symbols?page=&size=` and `GET /api/symbols/symbols`: the securities master a page at
-//! a time, in fastapi-pagination's shape, read through GraphQL's `listings`.
+//! a time, in fastapi-pagination's shape, read through GraphQL's `listings` connection (a
+//! numbered page is the page after the cursor of the listing before it).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,14 +17,17 @@ use super::{
     Envelope, ErrorDetail, ErrorEnvelope, Flavor, RestError, ValidationErrorDetail, int_param,
     respond,
 };
-use crate::graphql::{Caller, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::graphql::{Caller, MAX_PAGE, listing_cursor_before};
 use crate::http::AppState;
 use crate::http::graphql::caller;
 
 const SUCCESS: &str = "symbols retrieved";
 
-const DOCUMENT: &str = "query RestSymbols($page: Int!, $size: Int!) { \
-    listings(page: $page, size: $size) { items { symbol name cik exchange } total page size pages } }";
+/// Listings per page when `size` is not given (fastapi-pagination's default).
+const DEFAULT_SIZE: i32 = 50;
+
+const DOCUMENT: &str = "query RestSymbols($size: Int!, $after: String) { \
+    listings(first: $size, after: $after) { totalCount nodes { symbol name cik exchange } } }";
 
 /// Which page.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -65,7 +69,14 @@ pub struct SymbolItem {
 
 #[derive(Deserialize)]
 struct Answer {
-    listings: SymbolPage,
+    listings: Listings,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Listings {
+    total_count: i32,
+    nodes: Vec<SymbolItem>,
 }
 
 /// The securities master by symbol, a page at a time.
@@ -121,13 +132,19 @@ async fn load(
 ) -> Result<SymbolPage, RestError> {
     let Query(query) = query?;
     let page = int_param("page", query.page.as_deref(), 1, 1..=i32::MAX)?;
-    let size = int_param(
-        "size",
-        query.size.as_deref(),
-        DEFAULT_PAGE_SIZE,
-        1..=MAX_PAGE_SIZE,
-    )?;
-    let variables = json!({ "page": page, "size": size });
+    let size = int_param("size", query.size.as_deref(), DEFAULT_SIZE, 1..=MAX_PAGE)?;
+    let first_position = (i64::from(page) - 1) * i64::from(size);
+    let variables = json!({ "size": size, "after": listing_cursor_before(first_position) });
     let Answer { listings } = super::run(state, caller, DOCUMENT, variables).await?;
-    Ok(listings)
+    let pages = listings
+        .total_count
+        .unsigned_abs()
+        .div_ceil(size.unsigned_abs());
+    Ok(SymbolPage {
+        items: listings.nodes,
+        total: listings.total_count,
+        page,
+        size,
+        pages: i32::try_from(pages).unwrap_or(i32::MAX),
+    })
 }
