@@ -369,14 +369,6 @@ async fn seed_apple(url: &str) -> Result<(), Error> {
         statement_timeout_ms: 60_000,
     })?;
     let mut conn = db.conn().await?;
-    lifecycle::store(
-        &mut conn,
-        &Symbol::parse("AAPL")?,
-        Some("Nasdaq"),
-        &apple,
-        None,
-        0,
-    )
-    .await?;
+    lifecycle::store(&mut conn, &Symbol::parse("AAPL")?, &apple, None, 0).await?;
     Ok(())
 }

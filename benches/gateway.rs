@@ -332,7 +332,7 @@ async fn seed(db: &Db) -> Result<(), Error> {
             async move {
                 let symbol = Symbol::parse(&symbol(i))?;
                 let mut conn = db.conn().await?;
-                lifecycle::store(&mut conn, &symbol, Some("Nasdaq"), &company, None, 0).await?;
+                lifecycle::store(&mut conn, &symbol, &company, None, 0).await?;
                 Ok::<_, Error>(())
             }
         })

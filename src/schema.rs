@@ -15,6 +15,8 @@ diesel::table! {
         created_at -> Datetime,
         updated_at -> Datetime,
         last_ingested_at -> Nullable<Datetime>,
+        sic_code -> Nullable<Varchar>,
+        sic_description -> Nullable<Varchar>,
     }
 }
 

@@ -22,6 +22,8 @@ pub struct CompanyRecord {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub last_ingested_at: Option<NaiveDateTime>,
+    pub sic_code: Option<String>,
+    pub sic_description: Option<String>,
 }
 
 /// What the provider tells us about a company, written on ingestion.
@@ -34,6 +36,8 @@ pub struct CompanyProfile<'a> {
     pub exchange: Option<&'a str>,
     pub currency: Option<&'a str>,
     pub fiscal_year_end: Option<&'a str>,
+    pub sic_code: Option<&'a str>,
+    pub sic_description: Option<&'a str>,
 }
 
 pub async fn by_symbol(

@@ -11,6 +11,11 @@ pub struct CompanyInfo {
     pub currency: String,
     /// `MMDD`.
     pub fiscal_year_end: String,
+    /// Where the symbol trades (`Nasdaq`, `NYSE`, …), when the provider says.
+    pub exchange: Option<String>,
+    /// SEC's Standard Industrial Classification: a four-digit code and its description.
+    pub sic_code: Option<String>,
+    pub sic_description: Option<String>,
 }
 
 /// One company as a provider delivers it: its profile and its standardized statements.

@@ -241,8 +241,19 @@ impl Company {
         self.record()?.name.as_deref()
     }
 
+    /// Where the symbol trades (`Nasdaq`, `NYSE`, …), as the provider says.
     async fn exchange(&self) -> Option<&str> {
         self.record()?.exchange.as_deref()
+    }
+
+    /// SEC's Standard Industrial Classification code, e.g. `3571`.
+    async fn sic_code(&self) -> Option<&str> {
+        self.record()?.sic_code.as_deref()
+    }
+
+    /// What the SIC code stands for, e.g. `Electronic Computers`.
+    async fn sic_description(&self) -> Option<&str> {
+        self.record()?.sic_description.as_deref()
     }
 
     /// ISO 4217 code of the company's reporting currency.

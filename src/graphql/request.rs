@@ -82,6 +82,8 @@ fn is_cache_safe(parent_type: &str, field: &str) -> bool {
                 | "cik"
                 | "name"
                 | "exchange"
+                | "sicCode"
+                | "sicDescription"
                 | "currency"
                 | "fiscalYearEnd"
                 | "status"

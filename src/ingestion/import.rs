@@ -11,6 +11,7 @@ use super::companyfacts::{
     TICKERS_FILE, Ticker, cik_index, companyfacts_file, padded_cik, parse_tickers,
 };
 use super::providers::normalize_companyfacts;
+use super::submissions;
 use crate::db::listings::{self, Listing};
 use crate::db::{Db, DbError};
 use crate::domain::Symbol;
@@ -112,10 +113,13 @@ async fn import_company(
     path: &Path,
 ) -> Result<(), String> {
     let json = read(path).await.map_err(|e| e.to_string())?;
-    let company = normalize_companyfacts(json)
+    let mut company = normalize_companyfacts(json)
         .await
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    lifecycle::store(conn, symbol, None, &company, None, 0)
+    if let Some(profile) = submissions::read_beside(path, symbol).await {
+        profile.apply_to(&mut company.info);
+    }
+    lifecycle::store(conn, symbol, &company, None, 0)
         .await
         .map_err(|e| e.to_string())?;
     Ok(())

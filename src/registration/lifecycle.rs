@@ -216,22 +216,20 @@ pub async fn finish(
     attempts: u32,
 ) -> Result<Outcome, DbError> {
     let unstored = match ending {
-        Ending::Fetched(company) => {
-            match store(conn, symbol, None, &company, request, attempts).await {
-                Ok(id) => {
-                    return Ok(Outcome {
-                        company_id: Some(id),
-                        status: CompanyStatus::Ready,
-                        reason: None,
-                        request_state: RegistrationState::Completed,
-                    });
-                }
-                Err(DbError::Query(error)) if is_data_error(&error) => {
-                    failed(format!("cannot store the statements: {error}"))
-                }
-                Err(error) => return Err(error),
+        Ending::Fetched(company) => match store(conn, symbol, &company, request, attempts).await {
+            Ok(id) => {
+                return Ok(Outcome {
+                    company_id: Some(id),
+                    status: CompanyStatus::Ready,
+                    reason: None,
+                    request_state: RegistrationState::Completed,
+                });
             }
-        }
+            Err(DbError::Query(error)) if is_data_error(&error) => {
+                failed(format!("cannot store the statements: {error}"))
+            }
+            Err(error) => return Err(error),
+        },
         Ending::NotFound(reason) => (
             CompanyStatus::NotFound,
             reason,
@@ -297,7 +295,6 @@ pub fn recorded_outcome(company: &CompanyRecord, request: &RegistrationRecord) -
 pub async fn store(
     conn: &mut AsyncMysqlConnection,
     symbol: &Symbol,
-    exchange: Option<&str>,
     company: &NormalizedCompany,
     request: Option<&RegistrationRecord>,
     attempts: u32,
@@ -306,9 +303,11 @@ pub async fn store(
         symbol: symbol.as_str(),
         cik: Some(&company.info.cik),
         name: Some(&company.info.name),
-        exchange,
+        exchange: company.info.exchange.as_deref(),
         currency: Some(&company.info.currency),
         fiscal_year_end: Some(&company.info.fiscal_year_end),
+        sic_code: company.info.sic_code.as_deref(),
+        sic_description: company.info.sic_description.as_deref(),
     };
     let id = conn
         .transaction(async |conn| {

@@ -327,6 +327,8 @@ impl TestApp {
             exchange: Some("Nasdaq"),
             currency: Some("USD"),
             fiscal_year_end: Some("0930"),
+            sic_code: Some("3571"),
+            sic_description: Some("Electronic Computers"),
         };
         let id = companies::upsert_ready(&mut conn, &profile)
             .await

@@ -32,7 +32,7 @@ async fn importing_the_fixtures_serves_apples_10k_figures() {
     let body = app
         .graphql(
             r#"{ companies(symbols: ["AAPL", "MRVL", "SNOW", "LPA"]) {
-                symbol status name cik fiscalYearEnd
+                symbol status name cik fiscalYearEnd exchange sicCode
                 incomeStatements(fiscalYearFrom: 2023, fiscalYearTo: 2023) { fiscalYear periodEnd revenue netIncome epsDiluted }
                 balanceSheets(fiscalYearFrom: 2023, fiscalYearTo: 2023) { totalAssets }
                 cashFlowStatements(fiscalYearFrom: 2023, fiscalYearTo: 2023) { operatingCashFlow }
@@ -46,7 +46,7 @@ async fn importing_the_fixtures_serves_apples_10k_figures() {
         companies[0],
         json!({
             "symbol": "AAPL", "status": "READY", "name": "Apple Inc.", "cik": "0000320193",
-            "fiscalYearEnd": "0927",
+            "fiscalYearEnd": "0927", "exchange": "Nasdaq", "sicCode": "3571",
             "incomeStatements": [{ "fiscalYear": 2023, "periodEnd": "2023-09-30",
                 "revenue": "383285000000", "netIncome": "96995000000", "epsDiluted": "6.13" }],
             "balanceSheets": [{ "totalAssets": "352583000000" }],
@@ -54,6 +54,8 @@ async fn importing_the_fixtures_serves_apples_10k_figures() {
         })
     );
     assert_eq!(companies[1]["status"], "READY");
+    // No submissions document for Marvell among the files: its exchange stays unknown.
+    assert!(companies[1]["exchange"].is_null(), "{body}");
     assert_eq!(companies[2]["status"], "READY");
     assert_eq!(companies[2]["fiscalYearEnd"], "0131");
     assert_eq!(

@@ -1,5 +1,5 @@
 //! A local HTTP server standing in for SEC EDGAR: it serves the real recorded files in
-//! tests/fixtures/sec at SEC's paths, and can be told to fail the next requests of a path, or
+//! tests/fixtures/sec at SEC's paths (companyfacts, submissions, company tickers), and can be told to fail the next requests of a path, or
 //! of any company's facts (an HTTP status, a garbage, truncated or bomb body, a hold until the
 //! test lets it through), to exercise the worker's error handling. For load, it can answer
 //! every company's facts with one real recorded file.
@@ -19,6 +19,7 @@ pub const TICKERS_PATH: &str = "/files/company_tickers.json";
 pub const APPLE_FACTS_PATH: &str = "/api/xbrl/companyfacts/CIK0000320193.json";
 pub const SNOWFLAKE_FACTS_PATH: &str = "/api/xbrl/companyfacts/CIK0001640147.json";
 const FACTS_PREFIX: &str = "/api/xbrl/companyfacts/";
+const SUBMISSIONS_PREFIX: &str = "/submissions/";
 
 #[derive(Debug, Clone)]
 pub enum Fault {
@@ -234,15 +235,19 @@ async fn serve(State(script): State<Arc<Mutex<Script>>>, uri: Uri) -> Response {
 
 /// The recorded file for a request path (`every_company_as` in place of any company's own).
 async fn fixture(path: &str, every_company_as: Option<&str>) -> Option<Vec<u8>> {
-    let name = if path == TICKERS_PATH {
-        "company_tickers.json"
+    let safe = |name: &str| !name.contains('/') && !name.contains("..");
+    let file = if path == TICKERS_PATH {
+        PathBuf::from("company_tickers.json")
+    } else if let Some(name) = path
+        .strip_prefix(SUBMISSIONS_PREFIX)
+        .filter(|name| safe(name))
+    {
+        PathBuf::from("submissions").join(name)
     } else {
-        let own = path
-            .strip_prefix(FACTS_PREFIX)
-            .filter(|name| !name.contains('/') && !name.contains(".."))?;
-        every_company_as.unwrap_or(own)
+        let own = path.strip_prefix(FACTS_PREFIX).filter(|name| safe(name))?;
+        PathBuf::from(every_company_as.unwrap_or(own))
     };
-    tokio::fs::read(fixtures_dir().join(name)).await.ok()
+    tokio::fs::read(fixtures_dir().join(file)).await.ok()
 }
 
 /// A gzip stream of about `inflated` zero bytes. Deflate is a series of blocks: once the

@@ -1309,3 +1309,29 @@ async fn twenty_kill_9s_during_two_hundred_registrations_lose_nothing_and_duplic
         assert_eq!(duplicates.n, 0, "{table}");
     }
 }
+
+#[tokio::test]
+async fn the_exchange_and_industry_come_from_sec_submissions_when_it_has_them() {
+    let pipeline = Pipeline::on(Transport::InProcess).await;
+    let profile =
+        r#"query ($s: String!) { company(symbol: $s) { status exchange sicCode sicDescription } }"#;
+    pipeline.company("AAPL").await;
+    pipeline.company("SNOW").await;
+    pipeline.wait_for("AAPL", "READY").await;
+    pipeline.wait_for("SNOW", "READY").await;
+
+    let apple = pipeline.app.graphql(profile, json!({ "s": "AAPL" })).await;
+    assert_eq!(
+        apple["data"]["company"],
+        json!({ "status": "READY", "exchange": "Nasdaq", "sicCode": "3571",
+                "sicDescription": "Electronic Computers" }),
+        "{apple}"
+    );
+    // The recorded files hold no submissions document for Snowflake: stored all the same.
+    let snowflake = pipeline.app.graphql(profile, json!({ "s": "SNOW" })).await;
+    assert_eq!(
+        snowflake["data"]["company"],
+        json!({ "status": "READY", "exchange": null, "sicCode": null, "sicDescription": null }),
+        "{snowflake}"
+    );
+}

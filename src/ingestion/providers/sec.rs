@@ -1,5 +1,6 @@
 //! `sec`: live SEC EDGAR. Symbol → CIK from `company_tickers.json` (cached for a day), then
-//! `api/xbrl/companyfacts/CIK##########.json`. SEC's fair-access rules ask for a User-Agent
+//! `api/xbrl/companyfacts/CIK##########.json` and, for the exchange and industry,
+//! `submissions/CIK##########.json`. SEC's fair-access rules ask for a User-Agent
 //! naming the operator and at most 10 requests per second: a limiter shared by every request
 //! of this process keeps under `SEC_REQUESTS_PER_SECOND` (with N worker processes, set it to
 //! 10/N).
@@ -17,6 +18,7 @@ use crate::config::ProviderSettings;
 use crate::domain::NormalizedCompany;
 use crate::domain::Symbol;
 use crate::ingestion::companyfacts::{cik_index, companyfacts_file, padded_cik, parse_tickers};
+use crate::ingestion::submissions::{FilerProfile, SUBMISSIONS_DIR};
 
 /// SEC adds new tickers daily; a day-old list only delays brand-new listings.
 const TICKERS_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
@@ -93,6 +95,38 @@ impl SecProvider {
     }
 }
 
+impl SecProvider {
+    /// The filer's exchange and industry from its submissions document. Only its outages
+    /// fail the fetch (to be retried); a missing or unreadable document leaves them unknown.
+    async fn filer_profile(
+        &self,
+        symbol: &Symbol,
+        cik: u64,
+    ) -> Result<Option<FilerProfile>, ProviderError> {
+        let url = format!(
+            "{}/{SUBMISSIONS_DIR}/{}",
+            self.base_url,
+            companyfacts_file(cik)
+        );
+        let what = format!("submissions CIK{}", padded_cik(cik));
+        let json = match self.get(&url, &what).await {
+            Ok(json) => json,
+            Err(error @ ProviderError::Transient { .. }) => return Err(error),
+            Err(error) => {
+                tracing::warn!(%symbol, %error, "no submissions document; exchange and industry unknown");
+                return Ok(None);
+            }
+        };
+        match FilerProfile::parse(&json, symbol) {
+            Ok(profile) => Ok(Some(profile)),
+            Err(error) => {
+                tracing::warn!(%symbol, %error, "unreadable submissions document");
+                Ok(None)
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl Provider for SecProvider {
     async fn fetch(&self, symbol: &Symbol) -> Result<NormalizedCompany, ProviderError> {
@@ -106,6 +140,10 @@ impl Provider for SecProvider {
         );
         let what = format!("companyfacts CIK{}", padded_cik(cik));
         let json = self.get(&url, &what).await?;
-        normalize_companyfacts(json).await
+        let mut company = normalize_companyfacts(json).await?;
+        if let Some(profile) = self.filer_profile(symbol, cik).await? {
+            profile.apply_to(&mut company.info);
+        }
+        Ok(company)
     }
 }

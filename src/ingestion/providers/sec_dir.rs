@@ -1,5 +1,6 @@
-//! `sec-dir`: SEC's files from a local directory (`company_tickers.json` and the nightly bulk
-//! `CIK##########.json` companyfacts), for offline use, back-fills and the demo.
+//! `sec-dir`: SEC's files from a local directory (`company_tickers.json`, the nightly bulk
+//! `CIK##########.json` companyfacts and, when present, `submissions/CIK##########.json`), for
+//! offline use, back-fills and the demo.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ use crate::domain::Symbol;
 use crate::ingestion::companyfacts::{
     TICKERS_FILE, cik_index, companyfacts_file, padded_cik, parse_tickers,
 };
+use crate::ingestion::submissions;
 
 pub struct SecDirProvider {
     dir: PathBuf,
@@ -67,6 +69,10 @@ impl Provider for SecDirProvider {
                 )));
             }
         };
-        normalize_companyfacts(json).await
+        let mut company = normalize_companyfacts(json).await?;
+        if let Some(profile) = submissions::read_beside(&path, symbol).await {
+            profile.apply_to(&mut company.info);
+        }
+        Ok(company)
     }
 }

@@ -79,6 +79,9 @@ pub(super) fn normalize_answers(
             latest_year.period_end.month(),
             latest_year.period_end.day()
         ),
+        exchange: profile.exchange.clone(),
+        sic_code: None,
+        sic_description: None,
     };
     Ok(NormalizedCompany {
         info,
@@ -361,6 +364,9 @@ mod tests {
                 name: "Apple Inc.".into(),
                 currency: "USD".into(),
                 fiscal_year_end: "0928".into(),
+                exchange: Some("NASDAQ".into()),
+                sic_code: None,
+                sic_description: None,
             }
         );
         let [income] = company.income.as_slice() else {

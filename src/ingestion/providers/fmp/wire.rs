@@ -20,6 +20,7 @@ pub(super) struct Profile {
     pub(super) name: String,
     pub(super) cik: Option<String>,
     pub(super) currency: Option<String>,
+    pub(super) exchange: Option<String>,
 }
 
 /// One row of an FMP answer: field name → the field's JSON text, read on demand so numbers
@@ -108,6 +109,9 @@ pub(super) fn parse_profile(symbol: &Symbol, json: &str) -> Result<Profile, Prov
         name,
         cik: row.text(&["cik"]).as_deref().and_then(ten_digit_cik),
         currency: row.text(&["currency"]).as_deref().and_then(currency_code),
+        exchange: row
+            .text(&["exchange", "exchangeShortName"])
+            .filter(|exchange| !exchange.trim().is_empty()),
     })
 }
 

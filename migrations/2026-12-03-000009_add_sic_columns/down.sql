@@ -1,0 +1,3 @@
+ALTER TABLE companies
+  DROP COLUMN sic_description,
+  DROP COLUMN sic_code;
