@@ -1,13 +1,13 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { ApiError, asApiError, execute } from '../api';
-import { RequestRegistrationDocument, SearchCompaniesDocument } from '../gql/graphql';
-import type { SearchCompaniesQuery } from '../gql/graphql';
+import { RequestRegistrationDocument, SearchListingsDocument } from '../gql/graphql';
+import type { SearchListingsQuery } from '../gql/graphql';
 import { ErrorState } from '../components/ErrorState';
 import { StatusBadge } from '../components/StatusBadge';
 import { recentCompanies } from '../recent';
 
-type Result = SearchCompaniesQuery['searchCompanies'][number];
+type Result = SearchListingsQuery['searchListings']['nodes'][number];
 
 /** Waits this long after the last keystroke before searching. */
 const DEBOUNCE_MS = 120;
@@ -30,11 +30,12 @@ export function SearchPage() {
       return;
     }
     const timer = setTimeout(() => {
-      execute(SearchCompaniesDocument, { query })
+      execute(SearchListingsDocument, { query })
         .then((data) => {
           if (ticket !== latest.current) return;
-          setResults(data.searchCompanies);
-          setActive(data.searchCompanies.length > 0 ? 0 : -1);
+          const found = data.searchListings.nodes;
+          setResults(found);
+          setActive(found.length > 0 ? 0 : -1);
           setError(null);
         })
         .catch((e: unknown) => {
