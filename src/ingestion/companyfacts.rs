@@ -1,8 +1,10 @@
-//! SEC EDGAR XBRL documents: `companyfacts/CIK##########.json` and `company_tickers.json`.
+//! SEC EDGAR XBRL documents: `companyfacts/CIK##########.json`, and the securities master in
+//! either of SEC's shapes (`company_tickers.json`, `company_tickers_exchange.json`).
 //! Concepts are kept as raw JSON until asked for, so a 4 MB document costs one scan plus the
 //! few dozen concepts the line items use; values stay exact decimal text.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -13,6 +15,19 @@ use crate::domain::Symbol;
 
 /// SEC's securities master: every ticker with its CIK and company name.
 pub const TICKERS_FILE: &str = "company_tickers.json";
+/// The same list with each ticker's exchange, preferred where both are at hand.
+pub const TICKERS_EXCHANGE_FILE: &str = "company_tickers_exchange.json";
+
+/// The securities master in `dir`: `company_tickers_exchange.json` when present, else
+/// `company_tickers.json`.
+pub async fn tickers_path(dir: &Path) -> PathBuf {
+    let with_exchange = dir.join(TICKERS_EXCHANGE_FILE);
+    if tokio::fs::try_exists(&with_exchange).await.unwrap_or(false) {
+        with_exchange
+    } else {
+        dir.join(TICKERS_FILE)
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum FactsError {
@@ -109,16 +124,32 @@ fn cik<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u64, D::Erro
     }
 }
 
-/// One entry of SEC's `company_tickers.json`.
+/// One ticker of SEC's securities master.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Ticker {
     pub cik_str: u64,
     pub ticker: String,
     pub title: String,
+    /// As SEC names it (`Nasdaq`, `NYSE`, `OTC`, `CBOE`); only `company_tickers_exchange.json`
+    /// has it, and not for every ticker.
+    #[serde(default)]
+    pub exchange: Option<String>,
 }
 
-/// All tickers, in the file's order (SEC lists the primary ticker of a CIK first).
+/// All tickers, in the file's order (SEC lists the primary ticker of a CIK first), from
+/// either shape SEC publishes: `company_tickers.json`
+/// (`{"0":{"cik_str":320193,"ticker":"AAPL","title":"Apple Inc."},…}`) or
+/// `company_tickers_exchange.json`
+/// (`{"fields":["cik","name","ticker","exchange"],"data":[[320193,"Apple Inc.","AAPL","Nasdaq"],…]}`).
 pub fn parse_tickers(json: &str) -> Result<Vec<Ticker>, serde_json::Error> {
+    #[derive(Deserialize)]
+    struct Table {
+        fields: Vec<String>,
+        data: Vec<Vec<serde_json::Value>>,
+    }
+    if let Ok(table) = serde_json::from_str::<Table>(json) {
+        return table_tickers(&table.fields, table.data);
+    }
     let by_index: HashMap<String, Ticker> = serde_json::from_str(json)?;
     let mut entries: Vec<(u64, Ticker)> = by_index
         .into_iter()
@@ -126,6 +157,38 @@ pub fn parse_tickers(json: &str) -> Result<Vec<Ticker>, serde_json::Error> {
         .collect();
     entries.sort_by_key(|(index, _)| *index);
     Ok(entries.into_iter().map(|(_, ticker)| ticker).collect())
+}
+
+/// The rows of `company_tickers_exchange.json`, read by its `fields`, whatever their order.
+fn table_tickers(
+    fields: &[String],
+    rows: Vec<Vec<serde_json::Value>>,
+) -> Result<Vec<Ticker>, serde_json::Error> {
+    use serde::de::Error;
+    let column = |name: &str| {
+        fields
+            .iter()
+            .position(|field| field == name)
+            .ok_or_else(|| serde_json::Error::custom(format!("no {name:?} in fields")))
+    };
+    let (cik, name, ticker) = (column("cik")?, column("name")?, column("ticker")?);
+    let exchange = column("exchange").ok();
+    rows.into_iter()
+        .enumerate()
+        .map(|(index, row)| {
+            let text = |column: usize| row.get(column).and_then(|value| value.as_str());
+            let malformed = || serde_json::Error::custom(format!("row {index} is malformed"));
+            Ok(Ticker {
+                cik_str: row
+                    .get(cik)
+                    .and_then(|value| value.as_u64())
+                    .ok_or_else(malformed)?,
+                ticker: text(ticker).ok_or_else(malformed)?.to_owned(),
+                title: text(name).ok_or_else(malformed)?.to_owned(),
+                exchange: exchange.and_then(text).map(str::to_owned),
+            })
+        })
+        .collect()
 }
 
 /// Symbol → CIK for every ticker with a valid symbol; a symbol listed twice keeps its first CIK.
@@ -148,4 +211,50 @@ pub fn padded_cik(cik: u64) -> String {
 /// `CIK0000320193.json`.
 pub fn companyfacts_file(cik: u64) -> String {
     format!("CIK{}.json", padded_cik(cik))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_tickers;
+
+    #[test]
+    fn reads_both_shapes_of_the_securities_master_in_their_order() {
+        let plain = parse_tickers(
+            r#"{"1":{"cik_str":789019,"ticker":"MSFT","title":"MICROSOFT CORP"},
+                "0":{"cik_str":320193,"ticker":"AAPL","title":"Apple Inc."}}"#,
+        )
+        .unwrap();
+        let plain: Vec<_> = plain
+            .iter()
+            .map(|t| (t.cik_str, t.ticker.as_str(), t.exchange.as_deref()))
+            .collect();
+        assert_eq!(plain, [(320193, "AAPL", None), (789019, "MSFT", None)]);
+
+        let with_exchange = parse_tickers(
+            r#"{"fields":["cik","name","ticker","exchange"],
+                "data":[[320193,"Apple Inc.","AAPL","Nasdaq"],[1640147,"Snowflake Inc.","SNOW","NYSE"],
+                        [1000045,"OLD MARKET CAPITAL Corp","OMCC",null]]}"#,
+        )
+        .unwrap();
+        let with_exchange: Vec<_> = with_exchange
+            .iter()
+            .map(|t| (t.ticker.as_str(), t.title.as_str(), t.exchange.as_deref()))
+            .collect();
+        assert_eq!(
+            with_exchange,
+            [
+                ("AAPL", "Apple Inc.", Some("Nasdaq")),
+                ("SNOW", "Snowflake Inc.", Some("NYSE")),
+                ("OMCC", "OLD MARKET CAPITAL Corp", None)
+            ]
+        );
+    }
+
+    #[test]
+    fn refuses_a_table_without_its_columns_or_with_a_malformed_row() {
+        let no_ticker = r#"{"fields":["cik","name"],"data":[[320193,"Apple Inc."]]}"#;
+        assert!(parse_tickers(no_ticker).is_err());
+        let text_cik = r#"{"fields":["cik","name","ticker","exchange"],"data":[["x","Apple Inc.","AAPL","Nasdaq"]]}"#;
+        assert!(parse_tickers(text_cik).is_err());
+    }
 }

@@ -1,5 +1,6 @@
-//! `finstage import --dir PATH`: loads SEC bulk files without Kafka — `company_tickers.json`
-//! into `listings`, then each `CIK##########.json` into the statement tables, one company per
+//! `finstage import --dir PATH`: loads SEC bulk files without Kafka — the securities master
+//! (`company_tickers_exchange.json`, with exchanges, or else `company_tickers.json`) into
+//! `listings`, then each `CIK##########.json` into the statement tables, one company per
 //! transaction. A company whose file is unreadable or unusable fails alone, with its reason.
 
 use std::collections::HashMap;
@@ -8,7 +9,7 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::companyfacts::{
-    TICKERS_FILE, Ticker, cik_index, companyfacts_file, padded_cik, parse_tickers,
+    Ticker, cik_index, companyfacts_file, padded_cik, parse_tickers, tickers_path,
 };
 use super::providers::normalize_companyfacts;
 use super::submissions;
@@ -24,8 +25,11 @@ pub enum ImportError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("malformed {TICKERS_FILE}: {0}")]
-    Tickers(serde_json::Error),
+    #[error("malformed {path}: {source}")]
+    Tickers {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
     #[error(transparent)]
     Database(#[from] DbError),
 }
@@ -70,8 +74,12 @@ pub async fn import_dir(
     dir: &Path,
     companies: Companies<'_>,
 ) -> Result<ImportSummary, ImportError> {
-    let tickers_path = dir.join(TICKERS_FILE);
-    let tickers = parse_tickers(&read(&tickers_path).await?).map_err(ImportError::Tickers)?;
+    let tickers_path = tickers_path(dir).await;
+    let tickers =
+        parse_tickers(&read(&tickers_path).await?).map_err(|source| ImportError::Tickers {
+            path: tickers_path.clone(),
+            source,
+        })?;
     let mut summary = ImportSummary::default();
 
     let mut conn = db.conn().await?;
@@ -87,14 +95,26 @@ pub async fn import_dir(
         Companies::All => &[],
         Companies::Only(symbols) => symbols,
     };
-    let companies = companies_to_import(dir, &tickers, only, &mut summary).await?;
+    let master = tickers_path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let companies = companies_to_import(dir, &tickers, &master, only, &mut summary).await?;
+    // Where SEC's submissions file is absent, the exchange the securities master gives.
+    let mut exchanges: HashMap<Symbol, &str> = HashMap::new();
+    for ticker in &tickers {
+        if let (Ok(symbol), Some(exchange)) = (Symbol::parse(&ticker.ticker), &ticker.exchange) {
+            exchanges.entry(symbol).or_insert(exchange);
+        }
+    }
     let progress = ProgressBar::new(companies.len() as u64).with_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     for (symbol, path) in companies {
         progress.set_message(symbol.to_string());
-        match import_company(&mut conn, &symbol, &path).await {
+        let exchange = exchanges.get(&symbol).copied();
+        match import_company(&mut conn, &symbol, &path, exchange).await {
             Ok(()) => summary.imported.push(symbol),
             Err(reason) => {
                 tracing::warn!(%symbol, %reason, "company not imported");
@@ -111,6 +131,7 @@ async fn import_company(
     conn: &mut crate::db::DbConnection,
     symbol: &Symbol,
     path: &Path,
+    listed_exchange: Option<&str>,
 ) -> Result<(), String> {
     let json = read(path).await.map_err(|e| e.to_string())?;
     let mut company = normalize_companyfacts(json)
@@ -118,6 +139,9 @@ async fn import_company(
         .map_err(|e| format!("{}: {e}", path.display()))?;
     if let Some(profile) = submissions::read_beside(path, symbol).await {
         profile.apply_to(&mut company.info);
+    }
+    if company.info.exchange.is_none() {
+        company.info.exchange = listed_exchange.map(str::to_owned);
     }
     lifecycle::store(conn, symbol, &company, None, 0)
         .await
@@ -135,7 +159,7 @@ fn listing_rows(tickers: &[Ticker]) -> Vec<Listing> {
             symbol: symbol.to_string(),
             cik: padded_cik(t.cik_str),
             name: t.title.clone(),
-            exchange: None,
+            exchange: t.exchange.clone(),
         })
         .collect()
 }
@@ -145,6 +169,7 @@ fn listing_rows(tickers: &[Ticker]) -> Vec<Listing> {
 async fn companies_to_import(
     dir: &Path,
     tickers: &[Ticker],
+    master: &str,
     only: &[Symbol],
     summary: &mut ImportSummary,
 ) -> Result<Vec<(Symbol, PathBuf)>, ImportError> {
@@ -162,10 +187,9 @@ async fn companies_to_import(
         for symbol in only {
             match cik_by_symbol.get(symbol) {
                 Some(&cik) => wanted.push((symbol.clone(), file_of(cik))),
-                None => summary.failed.push((
-                    symbol.to_string(),
-                    format!("{symbol} is not in {TICKERS_FILE}"),
-                )),
+                None => summary
+                    .failed
+                    .push((symbol.to_string(), format!("{symbol} is not in {master}"))),
             }
         }
         return Ok(wanted);
@@ -198,7 +222,7 @@ async fn companies_to_import(
             Some(symbol) => found.push((symbol.clone(), entry.path())),
             None => summary
                 .failed
-                .push((name, format!("CIK {cik} has no ticker in {TICKERS_FILE}"))),
+                .push((name, format!("CIK {cik} has no ticker in {master}"))),
         }
     }
     found.sort();

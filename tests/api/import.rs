@@ -178,3 +178,61 @@ async fn listings_only_loads_the_securities_master_and_no_company() {
     assert_eq!(body["data"]["a"]["status"], "PENDING", "{body}");
     assert_eq!(body["data"]["z"]["status"], "NOT_FOUND", "{body}");
 }
+
+/// SEC's `company_tickers_exchange.json` shape (fields, then rows). No recording of it is at
+/// hand offline, so this test writes one in that shape, with real CIKs, names and exchanges.
+const TICKERS_WITH_EXCHANGES: &str = r#"{"fields":["cik","name","ticker","exchange"],"data":[
+    [320193,"Apple Inc.","AAPL","Nasdaq"],
+    [1640147,"Snowflake Inc.","SNOW","NYSE"],
+    [1000045,"OLD MARKET CAPITAL Corp","OMCC",null]]}"#;
+
+#[tokio::test]
+async fn the_securities_master_with_exchanges_fills_listings_and_companies_without_submissions() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("company_tickers_exchange.json"),
+        TICKERS_WITH_EXCHANGES,
+    )
+    .expect("write");
+    std::fs::copy(
+        format!("{FIXTURES}/CIK0001640147.json"),
+        dir.path().join("CIK0001640147.json"),
+    )
+    .expect("copy");
+
+    let summary = import_dir(&app.db, dir.path(), Companies::All)
+        .await
+        .expect("import");
+
+    assert_eq!(summary.listings_inserted, 3, "{summary}");
+    let imported: Vec<&str> = summary.imported.iter().map(Symbol::as_str).collect();
+    assert_eq!(imported, ["SNOW"]);
+    let body = app
+        .graphql(
+            r#"{ nyse: listings(first: 10, exchange: "NYSE") { nodes { symbol exchange } }
+                 all: listings(first: 10) { nodes { symbol exchange } }
+                 snow: company(symbol: "SNOW") { status exchange } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["nyse"]["nodes"],
+        json!([{ "symbol": "SNOW", "exchange": "NYSE" }]),
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["all"]["nodes"],
+        json!([
+            { "symbol": "AAPL", "exchange": "Nasdaq" },
+            { "symbol": "OMCC", "exchange": null },
+            { "symbol": "SNOW", "exchange": "NYSE" }
+        ]),
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["snow"],
+        json!({ "status": "READY", "exchange": "NYSE" }),
+        "{body}"
+    );
+}

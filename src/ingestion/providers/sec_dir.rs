@@ -1,4 +1,5 @@
-//! `sec-dir`: SEC's files from a local directory (`company_tickers.json`, the nightly bulk
+//! `sec-dir`: SEC's files from a local directory (`company_tickers_exchange.json` or
+//! `company_tickers.json`, the nightly bulk
 //! `CIK##########.json` companyfacts and, when present, `submissions/CIK##########.json`), for
 //! offline use, back-fills and the demo.
 
@@ -12,7 +13,7 @@ use super::{Provider, ProviderError, normalize_companyfacts};
 use crate::domain::NormalizedCompany;
 use crate::domain::Symbol;
 use crate::ingestion::companyfacts::{
-    TICKERS_FILE, cik_index, companyfacts_file, padded_cik, parse_tickers,
+    TICKERS_FILE, cik_index, companyfacts_file, padded_cik, parse_tickers, tickers_path,
 };
 use crate::ingestion::submissions;
 
@@ -33,12 +34,12 @@ impl SecDirProvider {
     async fn ciks(&self) -> Result<&HashMap<Symbol, u64>, ProviderError> {
         self.ciks
             .get_or_try_init(|| async {
-                let path = self.dir.join(TICKERS_FILE);
+                let path = tickers_path(&self.dir).await;
                 let json = tokio::fs::read_to_string(&path).await.map_err(|error| {
                     ProviderError::transient(format!("cannot read {}: {error}", path.display()))
                 })?;
                 let tickers = parse_tickers(&json).map_err(|error| {
-                    ProviderError::Invalid(format!("malformed {TICKERS_FILE}: {error}"))
+                    ProviderError::Invalid(format!("malformed {}: {error}", path.display()))
                 })?;
                 Ok(cik_index(&tickers))
             })
