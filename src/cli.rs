@@ -55,16 +55,17 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL) to stdout.
     Schema,
-    /// Load SEC bulk files (company_tickers.json and CIK##########.json companyfacts) from a
+    /// Load SEC bulk files (the securities master and CIK##########.json companyfacts) from a
     /// directory, without Kafka. Idempotent: importing unchanged files changes no statement.
     Import {
-        /// Directory holding company_tickers.json and the companyfacts files.
+        /// Directory holding company_tickers_exchange.json (with exchanges) or
+        /// company_tickers.json, and the companyfacts files.
         #[arg(long)]
         dir: PathBuf,
         /// Only these symbols (comma-separated); default: every companyfacts file in DIR.
         #[arg(long, value_delimiter = ',', value_parser = parse_symbol, conflicts_with = "listings_only")]
         symbols: Vec<Symbol>,
-        /// Load only the securities master (company_tickers.json), no statements: companies
+        /// Load only the securities master, no statements: companies
         /// are then ingested on demand by the worker.
         #[arg(long)]
         listings_only: bool,
@@ -97,6 +98,15 @@ pub enum DlqCommand {
 }
 
 impl Command {
+    /// The process's name in traces (`service.name`), unless `OTEL_SERVICE_NAME` gives one.
+    pub fn service_name(&self) -> &'static str {
+        match self {
+            Self::Serve { .. } => "finstage-gateway",
+            Self::Worker { .. } => "finstage-worker",
+            _ => "finstage",
+        }
+    }
+
     /// Runs the subcommand. `serve` and `worker` run until SIGTERM or Ctrl-C, then drain
     /// (see `shutdown`); the others keep the default signal handling.
     pub async fn run(self) -> anyhow::Result<()> {

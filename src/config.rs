@@ -248,11 +248,12 @@ pub struct ProviderSettings {
     /// SEC EDGAR's data API (companyfacts).
     #[arg(long, env = "SEC_BASE_URL", default_value = "https://data.sec.gov")]
     pub sec_base_url: String,
-    /// SEC's symbol → CIK list.
+    /// SEC's symbol → CIK list, in either shape SEC publishes (`company_tickers.json`, or
+    /// `company_tickers_exchange.json`, which adds exchanges).
     #[arg(
         long,
         env = "SEC_TICKERS_URL",
-        default_value = "https://www.sec.gov/files/company_tickers.json"
+        default_value = "https://www.sec.gov/files/company_tickers_exchange.json"
     )]
     pub sec_tickers_url: String,
     /// User-Agent naming the operator and a contact, required by SEC's fair-access rules.
@@ -261,7 +262,8 @@ pub struct ProviderSettings {
     /// Requests per second to SEC from this process (SEC allows 10 per client).
     #[arg(long, env = "SEC_REQUESTS_PER_SECOND", default_value = "10")]
     pub sec_requests_per_second: NonZeroU32,
-    /// Directory of company_tickers.json and CIK##########.json files (provider sec-dir).
+    /// Directory of company_tickers.json (or company_tickers_exchange.json) and
+    /// CIK##########.json files (provider sec-dir).
     #[arg(long, env = "SEC_DIR")]
     pub sec_dir: Option<PathBuf>,
     /// Financial Modeling Prep's API.
@@ -383,6 +385,11 @@ pub struct TelemetrySettings {
     /// Log output format. Verbosity is set with RUST_LOG (default `info`).
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,
+    /// An OpenTelemetry collector's OTLP/HTTP address (`http://collector:4318`): this
+    /// process's spans are exported there, and trace context is carried across processes.
+    /// Unset (the default): no spans are exported and no context is carried.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<String>,
 }
 
 /// A CIDR range (`10.0.0.0/8`) or a single address (`10.1.2.3`).

@@ -1,6 +1,6 @@
 //! Kafka plumbing shared by the relay, the worker and the gateway's result listener: client
-//! configuration, topic creation, and the request and result messages, whose JSON shapes
-//! other services rely on.
+//! configuration, topic creation, the request and result messages, whose JSON shapes other
+//! services rely on, and the trace context their headers carry.
 
 use std::time::Duration;
 
@@ -10,15 +10,17 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{ConsumerContext, DefaultConsumerContext, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::OwnedHeaders;
+use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde::{Deserialize, Serialize};
 
 use tokio_util::sync::CancellationToken;
+use tracing::Span;
 
 use crate::backoff::Backoff;
 use crate::config::KafkaSettings;
 use crate::domain::CompanyStatus;
+use crate::telemetry::traces;
 
 /// How long the producer keeps trying to deliver one message before reporting failure.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -173,6 +175,30 @@ pub async fn ensure_topics_retrying(
             return false;
         }
     }
+}
+
+/// The current span's trace context as message headers (none while traces are off).
+pub fn trace_headers() -> OwnedHeaders {
+    traces::current_headers()
+        .iter()
+        .fold(OwnedHeaders::new(), |headers, (key, value)| {
+            headers.insert(Header {
+                key,
+                value: Some(value),
+            })
+        })
+}
+
+/// Makes `span` continue the trace in `message`'s headers (`trace_headers` of its sender).
+pub fn continue_trace<'a>(span: &Span, message: &'a BorrowedMessage<'a>) {
+    let headers = message.headers();
+    traces::continue_trace(span, |name| {
+        headers?
+            .iter()
+            .find(|header| header.key == name)?
+            .value
+            .and_then(|value| std::str::from_utf8(value).ok())
+    });
 }
 
 /// Sends one message and waits for the broker's acknowledgement.

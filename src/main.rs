@@ -11,7 +11,8 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    telemetry::init(&cli.telemetry);
+    // Dropped after the runtime, so the last spans are flushed on the way out.
+    let _traces = telemetry::init(&cli.telemetry, cli.command.service_name())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -32,6 +32,7 @@ diesel::table! {
         lease_expires_at -> Nullable<Datetime>,
         completed_at -> Nullable<Datetime>,
         open_symbol -> Nullable<Varchar>,
+        traceparent -> Nullable<Varchar>,
     }
 }
 

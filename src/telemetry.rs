@@ -1,31 +1,54 @@
 //! Logging, tracing and metrics: builds the `tracing` subscriber once per process (logs go to
-//! stderr, so commands such as `finstage schema` keep stdout for their output) and installs
-//! the Prometheus recorder behind `/metrics`.
+//! stderr, so commands such as `finstage schema` keep stdout for their output; spans go to an
+//! OTLP collector when one is configured, see `traces`) and installs the Prometheus recorder
+//! behind `/metrics`.
+
+pub mod traces;
 
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::{EnvFilter, Layer, fmt, prelude::*};
 
 use crate::config::{LogFormat, TelemetrySettings};
 
-pub fn init(settings: &TelemetrySettings) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let registry = tracing_subscriber::registry().with(filter);
-    match settings.log_format {
-        LogFormat::Pretty => registry
-            .with(fmt::layer().with_writer(std::io::stderr))
-            .init(),
-        LogFormat::Json => registry
-            .with(
-                fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(true)
-                    .with_writer(std::io::stderr),
-            )
-            .init(),
+/// Installs the subscriber for the process `service` (`finstage-gateway`, …). Keep what it
+/// returns until the process ends: dropping it flushes the spans not yet exported.
+pub fn init(
+    settings: &TelemetrySettings,
+    service: &str,
+) -> Result<Option<traces::Exporter>, traces::ExportError> {
+    let logs = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = match settings.log_format {
+        LogFormat::Pretty => fmt::layer().with_writer(std::io::stderr).boxed(),
+        LogFormat::Json => fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_writer(std::io::stderr)
+            .boxed(),
     }
+    .with_filter(logs);
+    let endpoint = settings
+        .otlp_endpoint
+        .as_deref()
+        .filter(|endpoint| !endpoint.trim().is_empty());
+    let (exporter, spans) = match endpoint {
+        Some(endpoint) => {
+            let (exporter, tracer) = traces::exporter(endpoint, service)?;
+            // This crate's spans only, whatever RUST_LOG says about logs.
+            let spans = tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                .with_filter(
+                    Targets::new().with_target(env!("CARGO_CRATE_NAME"), tracing::Level::INFO),
+                );
+            (Some(exporter), Some(spans))
+        }
+        None => (None, None),
+    };
+    tracing_subscriber::registry().with(logs).with(spans).init();
+    Ok(exporter)
 }
 
 /// The process-wide Prometheus recorder, installed on first use. `None` when another

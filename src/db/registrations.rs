@@ -7,6 +7,9 @@ use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 use crate::domain::{RegistrationState, Symbol};
 use crate::schema::registration_requests as requests;
 
+/// The `traceparent` column's length (version 00 of the header has 55 characters).
+const TRACEPARENT_MAX_LEN: usize = 128;
+
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = requests)]
 pub struct RegistrationRecord {
@@ -18,21 +21,38 @@ pub struct RegistrationRecord {
     pub requested_at: NaiveDateTime,
     pub published_at: Option<NaiveDateTime>,
     pub completed_at: Option<NaiveDateTime>,
+    /// The trace of the caller who asked, continued by the relay and the worker.
+    pub traceparent: Option<String>,
+}
+
+/// A request to open: its symbol, and the `traceparent` of whoever asked, which goes with
+/// the request to the process that takes it up (`telemetry::traces`).
+#[derive(Debug, Clone, Copy)]
+pub struct NewRequest<'a> {
+    pub symbol: &'a Symbol,
+    pub traceparent: Option<&'a str>,
 }
 
 /// Opens a `QUEUED` request for each symbol without an open one; returns how many it opened.
 /// The unique key on the generated `open_symbol` column makes this safe under concurrency: a
 /// second insert for a symbol with an open request is skipped. `INSERT IGNORE` rather than
 /// `ON DUPLICATE KEY UPDATE`, because the connection reports found rather than changed rows,
-/// which would count skipped duplicates as opened; the rows hold only a validated symbol
-/// and a constant state, so IGNORE has no other error to hide.
-pub async fn open_for(conn: &mut AsyncMysqlConnection, symbols: &[Symbol]) -> QueryResult<usize> {
-    let rows: Vec<_> = symbols
+/// which would count skipped duplicates as opened; the rows hold a validated symbol, a
+/// constant state and a `traceparent` within the column's length, so IGNORE has no other
+/// error to hide.
+pub async fn open_for(
+    conn: &mut AsyncMysqlConnection,
+    new_requests: &[NewRequest<'_>],
+) -> QueryResult<usize> {
+    let rows: Vec<_> = new_requests
         .iter()
-        .map(|symbol| {
+        .map(|request| {
             (
-                requests::symbol.eq(symbol.as_str()),
+                requests::symbol.eq(request.symbol.as_str()),
                 requests::state.eq(RegistrationState::Queued),
+                requests::traceparent.eq(request
+                    .traceparent
+                    .filter(|traceparent| traceparent.len() <= TRACEPARENT_MAX_LEN)),
             )
         })
         .collect();

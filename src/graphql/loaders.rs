@@ -13,6 +13,8 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use futures_util::future::BoxFuture;
+use tracing::Instrument;
 
 use super::ApiError;
 use super::plan::{RequestPlan, StatementField};
@@ -45,7 +47,7 @@ pub fn with_loaders(
                 limiter: limiter.clone(),
                 caller: caller.clone(),
             },
-            tokio::spawn,
+            spawn_in_request_span,
         ))
         .data(caller)
         .data(DataLoader::new(
@@ -53,11 +55,11 @@ pub fn with_loaders(
                 db: db.clone(),
                 cache: cache.clone(),
             },
-            tokio::spawn,
+            spawn_in_request_span,
         ))
         .data(DataLoader::new(
             RegistrationLoader(db.clone()),
-            tokio::spawn,
+            spawn_in_request_span,
         ))
         .data(StatementLoader::<IncomeStatementItems>::data_loader(
             db, cache, &plan,
@@ -130,7 +132,7 @@ impl<S: CachedKind> StatementLoader<S> {
             plan: plan.clone(),
             kind: PhantomData,
         };
-        DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
+        DataLoader::with_cache(loader, spawn_in_request_span, HashMapCache::default())
     }
 }
 
@@ -184,6 +186,12 @@ impl<S: StatementField> Loader<i64> for StatementLoader<S> {
         }
         Ok(found)
     }
+}
+
+/// Runs a loader's batch within the request's span, so its spans (and the registrations it
+/// writes) belong to the request's trace.
+fn spawn_in_request_span(batch: BoxFuture<'static, ()>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(batch.in_current_span())
 }
 
 /// Registers the symbols a request asks for that are not stored, as many as the caller's

@@ -40,6 +40,7 @@ use crate::config::HttpSettings;
 use crate::db::{Db, ReadinessProbe};
 use crate::graphql::{AppSchema, PersistedQueries, RegistrationLimiter};
 use crate::registration::Registrations;
+use crate::telemetry::traces;
 
 /// Largest request body accepted; a 100-symbol query is about 3 KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -101,8 +102,24 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
                 .timeout(state.request_timeout + Duration::from_secs(1)),
         )
         .layer(cors(&settings.cors_allowed_origins))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(Arc::new(state))
+}
+
+/// Each request's span: exported (at INFO) when traces are, continuing the caller's trace
+/// from its `traceparent` header; otherwise a DEBUG span for the logs, as tower-http's own.
+fn request_span(request: &axum::extract::Request) -> tracing::Span {
+    let method = request.method();
+    let path = request.uri().path();
+    if !traces::exporting() {
+        return tracing::debug_span!("http_request", %method, path);
+    }
+    let span = tracing::info_span!("http_request", %method, path);
+    let headers = request.headers();
+    traces::continue_trace(&span, |name| {
+        headers.get(name).and_then(|value| value.to_str().ok())
+    });
+    span
 }
 
 /// The earlier system's REST API, its OpenAPI document and the CSV export; refusals beyond

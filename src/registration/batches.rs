@@ -18,7 +18,7 @@ use super::{Registered, lifecycle};
 use crate::db::companies;
 use crate::db::{Db, DbError, is_retryable};
 use crate::domain::Symbol;
-use crate::telemetry::metrics;
+use crate::telemetry::{metrics, traces};
 
 /// Registration transactions running at once; more would only queue for the same disk flush.
 const TRANSACTIONS_IN_FLIGHT: usize = 4;
@@ -39,10 +39,24 @@ pub struct Registrations {
     transactions: Arc<AtomicU64>,
 }
 
-/// One caller's symbols and where its answer goes.
+/// One caller's symbols, its trace, and where its answer goes.
 struct Registration {
     symbols: Vec<Symbol>,
+    traceparent: Option<String>,
     answer: oneshot::Sender<Result<Registered, DbError>>,
+}
+
+impl Registration {
+    /// Its symbols' traces, for the requests it opens.
+    fn traceparents(&self) -> HashMap<Symbol, String> {
+        let Some(traceparent) = &self.traceparent else {
+            return HashMap::new();
+        };
+        self.symbols
+            .iter()
+            .map(|symbol| (symbol.clone(), traceparent.clone()))
+            .collect()
+    }
 }
 
 impl Registrations {
@@ -75,12 +89,14 @@ impl Registrations {
 
     /// Registers `symbols` (assumed absent from `companies`): each gets a `PENDING` company
     /// and an open request, unless a loaded securities master does not list it. Returns once
-    /// the transaction that wrote them has committed.
+    /// the transaction that wrote them has committed. Each request opened carries the
+    /// current span's trace.
     #[tracing::instrument(skip_all, fields(count = symbols.len()))]
     pub async fn register(&self, symbols: &[Symbol]) -> Result<Registered, DbError> {
         let (answer, answered) = oneshot::channel();
         let registration = Registration {
             symbols: symbols.to_vec(),
+            traceparent: traces::current_traceparent(),
             answer,
         };
         self.waiting
@@ -138,7 +154,12 @@ async fn write_batch(db: &Db, mut batch: Vec<Registration>, transactions: &Atomi
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    match register_in_one_transaction(db, &symbols, transactions).await {
+    // A symbol several callers asked for carries the first one's trace.
+    let mut traceparents = HashMap::new();
+    for registration in batch.iter().rev() {
+        traceparents.extend(registration.traceparents());
+    }
+    match register_in_one_transaction(db, &symbols, &traceparents, transactions).await {
         Ok(mut registered) => {
             for registration in batch {
                 let part = take_part(&mut registered, &registration.symbols);
@@ -153,8 +174,13 @@ async fn write_batch(db: &Db, mut batch: Vec<Registration>, transactions: &Atomi
         Err(error) => {
             tracing::warn!(%error, registrations = batch.len(), "registration batch failed; writing each alone");
             for registration in batch {
-                let alone =
-                    register_in_one_transaction(db, &registration.symbols, transactions).await;
+                let alone = register_in_one_transaction(
+                    db,
+                    &registration.symbols,
+                    &registration.traceparents(),
+                    transactions,
+                )
+                .await;
                 let _ = registration.answer.send(alone);
             }
         }
@@ -181,6 +207,7 @@ fn take_part(registered: &mut Registered, symbols: &[Symbol]) -> Registered {
 async fn register_in_one_transaction(
     db: &Db,
     symbols: &[Symbol],
+    traceparents: &HashMap<Symbol, String>,
     transactions: &AtomicU64,
 ) -> Result<Registered, DbError> {
     let mut conn = db.conn().await?;
@@ -188,7 +215,7 @@ async fn register_in_one_transaction(
     let registered = loop {
         transactions.fetch_add(1, Ordering::Relaxed);
         let result = conn
-            .transaction(async |conn| lifecycle::register(conn, symbols).await)
+            .transaction(async |conn| lifecycle::register(conn, symbols, traceparents).await)
             .await;
         match result {
             Err(error) if attempt < MAX_ATTEMPTS && is_retryable(&error) => {

@@ -17,11 +17,13 @@
 //! in the transaction that gives the company its final status, so nobody sees a company
 //! finished by a worker with its request still open.
 
+use std::collections::HashMap;
+
 use diesel::QueryResult;
 use diesel_async::{AsyncConnection, AsyncMysqlConnection};
 
 use crate::db::companies::{self, CompanyProfile, CompanyRecord};
-use crate::db::registrations::{self, RegistrationRecord};
+use crate::db::registrations::{self, NewRequest, RegistrationRecord};
 use crate::db::statements::StatementKind;
 use crate::db::{DbError, is_data_error, listings};
 use crate::domain::NormalizedCompany;
@@ -29,6 +31,7 @@ use crate::domain::{
     BalanceSheetItems, CashFlowItems, CompanyStatus, IncomeStatementItems, RegistrationState,
     Symbol,
 };
+use crate::telemetry::traces;
 
 /// Symbols split by the securities master, and how many new requests were opened.
 pub struct Registered {
@@ -38,12 +41,14 @@ pub struct Registered {
 }
 
 /// (absent) → `PENDING` with a `QUEUED` request, for each symbol a loaded securities master
-/// lists (all of them when none is loaded). Rows that exist already are left as they are,
-/// so concurrent registrations of one symbol collapse into one open request. Run it in a
-/// transaction.
+/// lists (all of them when none is loaded); each request carries the trace in
+/// `traceparents` of whoever asked for its symbol. Rows that exist already are left as they
+/// are, so concurrent registrations of one symbol collapse into one open request. Run it in
+/// a transaction.
 pub async fn register(
     conn: &mut AsyncMysqlConnection,
     symbols: &[Symbol],
+    traceparents: &HashMap<Symbol, String>,
 ) -> QueryResult<Registered> {
     let texts: Vec<&str> = symbols.iter().map(Symbol::as_str).collect();
     let (listed, unknown): (Vec<Symbol>, Vec<Symbol>) = match listings::known(conn, &texts).await? {
@@ -56,7 +61,14 @@ pub async fn register(
     let mut opened = 0;
     if !listed.is_empty() {
         companies::insert_pending(conn, &listed).await?;
-        opened = registrations::open_for(conn, &listed).await?;
+        let requests: Vec<NewRequest<'_>> = listed
+            .iter()
+            .map(|symbol| NewRequest {
+                symbol,
+                traceparent: traceparents.get(symbol).map(String::as_str),
+            })
+            .collect();
+        opened = registrations::open_for(conn, &requests).await?;
     }
     Ok(Registered {
         listed,
@@ -65,15 +77,16 @@ pub async fn register(
     })
 }
 
-/// `FAILED` | `NOT_FOUND` → `PENDING` with a new `QUEUED` request; returns the company and
-/// how many requests were opened (0 when one was open already).
+/// `FAILED` | `NOT_FOUND` → `PENDING` with a new `QUEUED` request, which carries the
+/// current span's trace; returns the company and how many requests were opened (0 when one
+/// was open already).
 pub async fn requeue(
     conn: &mut AsyncMysqlConnection,
     symbol: &Symbol,
 ) -> QueryResult<(CompanyRecord, usize)> {
     conn.transaction(async |conn| {
         companies::set_status(conn, symbol, CompanyStatus::Pending, None).await?;
-        let opened = registrations::open_for(conn, std::slice::from_ref(symbol)).await?;
+        let opened = open_traced(conn, symbol).await?;
         let company = companies::by_symbol(conn, symbol)
             .await?
             .ok_or(diesel::result::Error::NotFound)?;
@@ -82,15 +95,25 @@ pub async fn requeue(
     .await
 }
 
-/// A `QUEUED` request to re-ingest a stored company, whose status stays as it is; returns
+/// A `QUEUED` request, carrying the current span's trace, to re-ingest a stored company,
+/// whose status stays as it is; returns
 /// how many requests were opened. When one is open already and was handed to Kafka, it is
 /// published again at once (it may be lost), so a refresh always leads to an attempt.
 pub async fn refresh(conn: &mut AsyncMysqlConnection, symbol: &Symbol) -> QueryResult<usize> {
-    let opened = registrations::open_for(conn, std::slice::from_ref(symbol)).await?;
+    let opened = open_traced(conn, symbol).await?;
     if opened == 0 && registrations::redrive_now(conn, symbol).await? {
         tracing::info!(%symbol, "refresh publishes the open request again");
     }
     Ok(opened)
+}
+
+async fn open_traced(conn: &mut AsyncMysqlConnection, symbol: &Symbol) -> QueryResult<usize> {
+    let traceparent = traces::current_traceparent();
+    let request = NewRequest {
+        symbol,
+        traceparent: traceparent.as_deref(),
+    };
+    registrations::open_for(conn, &[request]).await
 }
 
 /// `QUEUED` → `PUBLISHED`: the transport acknowledged these requests. A request a worker

@@ -13,6 +13,7 @@ use std::time::Duration;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{FutureProducer, Producer};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::lifecycle;
 use crate::backoff::Backoff;
@@ -21,7 +22,7 @@ use crate::config::KafkaSettings;
 use crate::db::registrations::{self, RegistrationRecord};
 use crate::db::{Db, DbError};
 use crate::kafka::{self, RegistrationMessage};
-use crate::telemetry::metrics;
+use crate::telemetry::{metrics, traces};
 
 /// Requests claimed per round trip.
 const BATCH_SIZE: i64 = 100;
@@ -115,7 +116,7 @@ impl Relay {
 
     /// Claims a batch of unpublished requests, publishes them and marks the acknowledged ones.
     /// Requests that failed to publish are claimed again when their lease expires.
-    #[tracing::instrument(name = "relay_round", skip_all)]
+    #[tracing::instrument(name = "relay_round", level = "debug", skip_all)]
     pub async fn relay_round(&self) -> Result<RelayRound, DbError> {
         let mut conn = self.db.conn().await?;
         let lease = chrono::Duration::seconds(LEASE_SECS);
@@ -162,19 +163,31 @@ impl Relay {
         Ok(round)
     }
 
-    /// Publishes one request without marking it (the first half of a round).
+    /// Publishes one request without marking it (the first half of a round), in a span that
+    /// continues the trace of whoever asked for it.
     pub async fn publish(&self, request: &RegistrationRecord) -> Result<(), RelayError> {
+        let span = tracing::info_span!(
+            "publish_registration",
+            symbol = %request.symbol,
+            request_id = request.id
+        );
+        traces::continue_stored(&span, request.traceparent.as_deref());
+        self.send(request).instrument(span).await
+    }
+
+    async fn send(&self, request: &RegistrationRecord) -> Result<(), RelayError> {
         let message = RegistrationMessage {
             symbol: request.symbol.clone(),
             request_id: Some(request.id.to_string()),
             requested_at: Some(request.requested_at.and_utc()),
         };
         let payload = serde_json::to_vec(&message)?;
-        kafka::publish(
+        kafka::publish_with_headers(
             &self.producer,
             &self.settings.request_topic,
             &request.symbol,
             &payload,
+            kafka::trace_headers(),
         )
         .await?;
         Ok(())

@@ -83,7 +83,11 @@ impl ResultListener {
                     .payload()
                     .map(serde_json::from_slice::<ResultMessage>)
                 {
-                    Some(Ok(result)) => deliver(&self.cache, &self.feed, result),
+                    Some(Ok(result)) => {
+                        let span = tracing::info_span!("deliver_result", symbol = %result.symbol);
+                        kafka::continue_trace(&span, &message);
+                        span.in_scope(|| deliver(&self.cache, &self.feed, result));
+                    }
                     Some(Err(error)) => tracing::warn!(%error, "unreadable result message ignored"),
                     None => tracing::warn!("empty result message ignored"),
                 },

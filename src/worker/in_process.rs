@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::WorkerError;
 use super::ingest::{Handled, IngestRequest, Ingestor, Outcomes};
@@ -21,6 +22,7 @@ use crate::domain::Symbol;
 use crate::kafka::ResultMessage;
 use crate::registration::lifecycle;
 use crate::results::{StatusFeed, deliver};
+use crate::telemetry::traces;
 
 /// Pause when the outbox is empty.
 const IDLE_POLL: Duration = Duration::from_millis(200);
@@ -86,11 +88,19 @@ impl InProcessWorker {
             lifecycle::reject(&mut conn, &request, "not a valid symbol").await?;
             return Ok(true);
         };
+        // The trace of whoever asked goes on here, as it would through Kafka.
+        let span = tracing::info_span!("claimed_request", request_id = request.id);
+        traces::continue_stored(&span, request.traceparent.as_deref());
         let request = IngestRequest {
             symbol,
             request_id: Some(request.id),
         };
-        match self.ingestor.handle(&request, self, shutdown).await {
+        let handled = self
+            .ingestor
+            .handle(&request, self, shutdown)
+            .instrument(span)
+            .await;
+        match handled {
             Handled::Done => {}
             Handled::Released => release(db, request.request_id).await?,
             // The request stays open in the outbox, passed over for a while so the next

@@ -60,13 +60,15 @@ impl Outcomes for KafkaOutcomes<'_> {
         Ok(())
     }
 
+    /// Publishes the outcome with the current span's trace, which the gateways continue.
     async fn publish(&self, result: &ResultMessage) -> Result<(), WorkerError> {
         let payload = serde_json::to_vec(result)?;
-        kafka::publish(
+        kafka::publish_with_headers(
             self.producer,
             &self.settings.result_topic,
             &result.symbol,
             &payload,
+            kafka::trace_headers(),
         )
         .await?;
         Ok(())

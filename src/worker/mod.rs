@@ -22,6 +22,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::FutureProducer;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 pub use in_process::InProcessWorker;
 
@@ -140,7 +141,13 @@ impl Worker {
                     continue;
                 }
             };
-            match self.handle(&message, shutdown).await {
+            let span = tracing::info_span!(
+                "request_message",
+                partition = message.partition(),
+                offset = message.offset()
+            );
+            kafka::continue_trace(&span, &message);
+            match self.handle(&message, shutdown).instrument(span).await {
                 Handled::Done => self.store_offset(&message),
                 Handled::Deferred => {
                     if !self.put_back(&message, shutdown).await {
@@ -188,8 +195,9 @@ impl Worker {
         }
     }
 
-    /// Publishes the message again at the end of its partition (same key), so the request
-    /// comes round later instead of holding up the ones behind it; false on shutdown.
+    /// Publishes the message again at the end of its partition (same key and headers, so
+    /// its trace goes on), so the request comes round later instead of holding up the ones
+    /// behind it; false on shutdown.
     async fn put_back(&self, message: &BorrowedMessage<'_>, shutdown: &CancellationToken) -> bool {
         let key = message
             .key()
@@ -198,7 +206,11 @@ impl Worker {
         let payload = message.payload().unwrap_or_default();
         let topic = &self.settings.kafka.request_topic;
         let published = Backoff::retry("put the request back", RETRY_FIRST, shutdown, || {
-            kafka::publish(&self.producer, topic, &key, payload)
+            let headers = message
+                .headers()
+                .map(|headers| headers.detach())
+                .unwrap_or_default();
+            kafka::publish_with_headers(&self.producer, topic, &key, payload, headers)
         })
         .await;
         if published.is_none() {
@@ -209,11 +221,6 @@ impl Worker {
         true
     }
 
-    #[tracing::instrument(
-        name = "request_message",
-        skip_all,
-        fields(partition = message.partition(), offset = message.offset())
-    )]
     async fn handle(&self, message: &BorrowedMessage<'_>, shutdown: &CancellationToken) -> Handled {
         let outcomes = KafkaOutcomes {
             producer: &self.producer,

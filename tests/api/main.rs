@@ -30,6 +30,7 @@ mod subscriptions;
 #[path = "../support/mod.rs"]
 mod support;
 mod timeouts;
+mod traces;
 mod transports;
 mod upstream;
 mod windows;

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use finstage::db::registrations;
+use finstage::db::registrations::{self, NewRequest};
 use finstage::domain::{RegistrationState, Symbol};
 use finstage::registration::relay::Relay;
 use serde_json::json;
@@ -214,7 +214,14 @@ async fn an_acknowledgement_arriving_after_the_worker_never_rewinds_the_request(
         Symbol::parse("MSFT").unwrap(),
     ];
     let mut conn = app.conn().await;
-    registrations::open_for(&mut conn, &symbols).await.unwrap();
+    let requests: Vec<_> = symbols
+        .iter()
+        .map(|symbol| NewRequest {
+            symbol,
+            traceparent: None,
+        })
+        .collect();
+    registrations::open_for(&mut conn, &requests).await.unwrap();
     let claimed = registrations::claim_due(&mut conn, 10, chrono::Duration::seconds(30), None)
         .await
         .unwrap();

@@ -1,6 +1,6 @@
 //! Missing companies become PENDING with one durable registration request (the outbox).
 
-use finstage::db::registrations;
+use finstage::db::registrations::{self, NewRequest};
 use finstage::domain::{FiscalPeriod, Symbol};
 use serde_json::{Value, json};
 
@@ -201,22 +201,38 @@ async fn new_registrations_beyond_the_per_client_limit_are_rate_limited() {
 }
 
 #[tokio::test]
-async fn opening_requests_counts_only_new_ones() {
+async fn opening_requests_counts_only_new_ones_and_keeps_a_traceparent_that_fits() {
     let app = spawn_app().await;
-    let symbols = [
+    let (aaa, bbb) = (
         Symbol::parse("AAA").expect("symbol"),
         Symbol::parse("BBB").expect("symbol"),
+    );
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let too_long = "0".repeat(129);
+    let requests = [
+        NewRequest {
+            symbol: &aaa,
+            traceparent: Some(traceparent),
+        },
+        NewRequest {
+            symbol: &bbb,
+            traceparent: Some(&too_long),
+        },
     ];
     let mut conn = app.conn().await;
 
-    let first = registrations::open_for(&mut conn, &symbols)
+    let first = registrations::open_for(&mut conn, &requests)
         .await
         .expect("open");
-    let again = registrations::open_for(&mut conn, &symbols)
+    let again = registrations::open_for(&mut conn, &requests)
         .await
         .expect("open again");
 
     assert_eq!((first, again), (2, 0));
+    let aaa = app.requests_for("AAA").await;
+    assert_eq!(aaa[0].traceparent.as_deref(), Some(traceparent));
+    // Longer than the column: the request is opened all the same, without it.
+    assert_eq!(app.requests_for("BBB").await[0].traceparent, None);
 }
 
 #[tokio::test]

@@ -1,0 +1,2 @@
+ALTER TABLE registration_requests
+  DROP COLUMN traceparent;
