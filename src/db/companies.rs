@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::{AsyncMysqlConnection, RunQueryDsl};
 
-use crate::domain::{CompanyStatus, Symbol};
+use crate::domain::{CompanyInfo, CompanyStatus, Symbol};
 use crate::schema::companies;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -38,6 +38,40 @@ pub struct CompanyProfile<'a> {
     pub fiscal_year_end: Option<&'a str>,
     pub sic_code: Option<&'a str>,
     pub sic_description: Option<&'a str>,
+}
+
+/// The widest names and SIC descriptions the columns hold (characters).
+pub(super) const MAX_NAME_CHARS: usize = 255;
+/// The widest exchange the columns hold; a longer one is no exchange name and is dropped
+/// rather than cut into a wrong one.
+pub(super) const MAX_EXCHANGE_CHARS: usize = 32;
+
+impl<'a> CompanyProfile<'a> {
+    /// `info` as its columns can hold it: a provider's over-long text would otherwise fail
+    /// the whole transaction that stores the company. A SIC code is four digits or nothing.
+    pub fn fitted(symbol: &'a Symbol, info: &'a CompanyInfo) -> Self {
+        Self {
+            symbol: symbol.as_str(),
+            cik: Some(&info.cik),
+            name: Some(super::fit(&info.name, MAX_NAME_CHARS)),
+            exchange: info.exchange.as_deref().and_then(exchange_column),
+            currency: Some(&info.currency),
+            fiscal_year_end: Some(&info.fiscal_year_end),
+            sic_code: info
+                .sic_code
+                .as_deref()
+                .filter(|code| code.len() == 4 && code.bytes().all(|b| b.is_ascii_digit())),
+            sic_description: info
+                .sic_description
+                .as_deref()
+                .map(|text| super::fit(text, MAX_NAME_CHARS)),
+        }
+    }
+}
+
+/// `exchange` when an `exchange` column can hold it.
+pub(super) fn exchange_column(exchange: &str) -> Option<&str> {
+    (exchange.chars().count() <= MAX_EXCHANGE_CHARS).then_some(exchange)
 }
 
 pub async fn by_symbol(

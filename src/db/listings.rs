@@ -16,6 +16,20 @@ pub struct Listing {
     pub exchange: Option<String>,
 }
 
+impl Listing {
+    /// A listing as the table can hold it (see `CompanyProfile::fitted`).
+    pub fn fitted(symbol: String, cik: String, name: &str, exchange: Option<&str>) -> Self {
+        Self {
+            symbol,
+            cik,
+            name: super::fit(name, super::companies::MAX_NAME_CHARS).to_owned(),
+            exchange: exchange
+                .and_then(super::companies::exchange_column)
+                .map(str::to_owned),
+        }
+    }
+}
+
 /// Listings whose symbol starts with `text` or whose name contains it (case-insensitive):
 /// exact symbol first, then symbol prefixes, then name matches, each alphabetical; at most
 /// `limit` from `offset` on.

@@ -440,8 +440,9 @@ pub struct StatementView<Items: OutputType + ContainerType>
 where
     Metrics<Items>: OutputType,
 {
-    /// Global object ID (Relay), for normalized client caches: the company, the kind of
-    /// statement, its fiscal period and the day it ends.
+    /// Global ID, unique across types, for normalized client caches (Relay, Apollo, urql):
+    /// the company, the kind of statement, its fiscal period and the day it ends. Not a
+    /// `Node`: statements are refetched through their company.
     id: ID,
     #[graphql(flatten)]
     period: StatementPeriod,

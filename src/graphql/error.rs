@@ -30,9 +30,11 @@ use crate::domain::InvalidSymbol;
 
 const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
 const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+const BAD_REQUEST: &str = "BAD_REQUEST";
 
 /// Whether the response reports a request error: the document was refused (it does not
-/// parse, does not validate, or its variables do not fit) before anything was executed.
+/// parse, does not validate, or its variables do not fit) or the request was malformed (a bad
+/// `persistedQuery` extension), before anything was executed.
 /// GraphQL over HTTP answers those with 400 and no `data`.
 pub fn is_request_error(response: &async_graphql::Response) -> bool {
     let refused = |error: &ServerError| {
@@ -40,7 +42,7 @@ pub fn is_request_error(response: &async_graphql::Response) -> bool {
             .extensions
             .as_ref()
             .and_then(|values| values.get("code"));
-        matches!(code, Some(async_graphql::Value::String(code)) if code == PARSE_FAILED || code == VALIDATION_FAILED)
+        matches!(code, Some(async_graphql::Value::String(code)) if [PARSE_FAILED, VALIDATION_FAILED, BAD_REQUEST].contains(&code.as_str()))
     };
     response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
@@ -151,11 +153,14 @@ impl Extension for ErrorCodes {
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<async_graphql::Request> {
         next.run(ctx, request).await.map_err(|error| {
-            // The message Apollo's clients look for, as async-graphql words it.
+            // The message Apollo's clients look for, as async-graphql words it; a document
+            // sent with its hash is parsed here, and only a parse error has a location.
             let code = if error.message == "PersistedQueryNotFound" {
                 "PERSISTED_QUERY_NOT_FOUND"
+            } else if !error.locations.is_empty() {
+                PARSE_FAILED
             } else {
-                "BAD_REQUEST"
+                BAD_REQUEST
             };
             with_code(error, code)
         })

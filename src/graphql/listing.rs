@@ -1,5 +1,5 @@
-//! `searchCompanies`: symbol and name search over the securities master; `listings`: the
-//! securities master a page at a time.
+//! `searchCompanies` (deprecated for `browse`'s `searchListings`): symbol and name search
+//! over the securities master; the `Listing` type every search and browse returns.
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Object, ResultExt, SimpleObject};

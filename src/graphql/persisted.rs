@@ -1,23 +1,17 @@
 //! Apollo's automatic persisted queries (async-graphql's `ApolloPersistedQueries` extension
 //! speaks the protocol): the store of registered documents by SHA-256 hash, bounded by an
 //! estimate of their size in memory rather than by their number, since one 64 KiB document
-//! can parse into megabytes. The HTTP layer also reads it, to tell a query from a mutation
+//! can parse into megabytes (every node, arguments included, is counted). The HTTP layer also reads it, to tell a query from a mutation
 //! when a request sends only a hash.
 
-use async_graphql::Positioned;
+use std::fmt::Write as _;
+
 use async_graphql::extensions::apollo_persisted_queries::CacheStorage;
-use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, Selection, SelectionSet,
-};
+use async_graphql::parser::types::ExecutableDocument;
 use moka::sync::Cache;
 
 /// About how many bytes of parsed documents the store keeps; the least recently used go first.
 pub const MAX_PERSISTED_BYTES: u64 = 32 * 1024 * 1024;
-
-/// What a parsed document costs beyond its selections (its operation, map entry and hash).
-const DOCUMENT_BYTES: u64 = 1024;
-/// What one selection (a field with its name, arguments and position) costs, about.
-const SELECTION_BYTES: u64 = 256;
 
 #[derive(Clone)]
 pub struct PersistedQueries(Cache<String, ExecutableDocument>);
@@ -70,38 +64,21 @@ impl CacheStorage for PersistedQueries {
     }
 }
 
+/// About what `document` holds in memory: its debug rendering, which spells out every node
+/// (selections, arguments, values, directives, names and positions), counted without being
+/// built, and doubled for the allocations and pointers behind those nodes.
 fn estimated_bytes(document: &ExecutableDocument) -> u64 {
-    let operations: Vec<&Positioned<SelectionSet>> = match &document.operations {
-        DocumentOperations::Single(operation) => vec![&operation.node.selection_set],
-        DocumentOperations::Multiple(operations) => operations
-            .values()
-            .map(|operation| &operation.node.selection_set)
-            .collect(),
-    };
-    let fragments = document
-        .fragments
-        .values()
-        .map(|fragment| &fragment.node.selection_set);
-    let selections: u64 = operations
-        .into_iter()
-        .chain(fragments)
-        .map(selections_in)
-        .sum();
-    DOCUMENT_BYTES + selections.saturating_mul(SELECTION_BYTES)
-}
-
-fn selections_in(set: &Positioned<SelectionSet>) -> u64 {
-    set.node
-        .items
-        .iter()
-        .map(|selection| {
-            1 + match &selection.node {
-                Selection::Field(field) => selections_in(&field.node.selection_set),
-                Selection::FragmentSpread(_) => 0,
-                Selection::InlineFragment(fragment) => selections_in(&fragment.node.selection_set),
-            }
-        })
-        .sum()
+    struct Counter(u64);
+    impl std::fmt::Write for Counter {
+        fn write_str(&mut self, text: &str) -> std::fmt::Result {
+            self.0 += text.len() as u64;
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing to a counter cannot fail, and a failing `Debug` would only undercount.
+    let _ = write!(counter, "{document:?}");
+    counter.0.saturating_mul(2)
 }
 
 #[cfg(test)]
@@ -109,17 +86,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_document_weighs_by_its_selections() {
+    fn a_document_weighs_by_every_node_it_holds() {
         let small = async_graphql::parser::parse_query("{ a }").unwrap();
         let nested = async_graphql::parser::parse_query(
             "query { a { b c ...F ... on T { d } } } fragment F on T { e }",
         )
         .unwrap();
-        assert_eq!(estimated_bytes(&small), DOCUMENT_BYTES + SELECTION_BYTES);
-        // a, b, c, ...F, the inline fragment, d; and the fragment's e.
-        assert_eq!(
-            estimated_bytes(&nested),
-            DOCUMENT_BYTES + 7 * SELECTION_BYTES
+        assert!(estimated_bytes(&small) < estimated_bytes(&nested));
+        // Arguments weigh as much as selections: thousands of them on one field cannot hide
+        // megabytes behind a small weight.
+        let arguments = vec!["b: 1"; 10_000].join(" ");
+        let many = async_graphql::parser::parse_query(format!("{{ a({arguments}) }}")).unwrap();
+        assert!(
+            estimated_bytes(&many) > 1_000_000,
+            "{}",
+            estimated_bytes(&many)
         );
     }
 

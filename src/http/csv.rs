@@ -16,14 +16,15 @@ use serde_json::json;
 use utoipa::IntoParams;
 
 use super::AppState;
+use super::caching::Reusable;
 use super::graphql::caller;
 use super::rest::statements::{
     BalanceItems, CashFlowItems, CompanyHead, IncomeItems, LineItems, PeriodColumns, StatementRow,
     company_document, statements,
 };
 use super::rest::{
-    ErrorDetail, Flavor, ParamIn, Period, RestError, ValidationErrorDetail, error_response,
-    int_param, run, symbol_param,
+    Answered, ErrorDetail, Flavor, ParamIn, Period, RestError, ValidationErrorDetail,
+    error_response, int_param, run, symbol_param,
 };
 use crate::graphql::{ApiError, Caller, MAX_LAST};
 
@@ -145,19 +146,24 @@ async fn export<I: LineItems>(
         return error_response(Flavor::Plain, &ApiError::Internal.into());
     };
     let content_type = HeaderValue::from_static("text/csv; charset=utf-8");
-    (
+    let mut response = (
         [
             (header::CONTENT_TYPE, content_type),
             (header::CONTENT_DISPOSITION, disposition),
         ],
         file.body,
     )
-        .into_response()
+        .into_response();
+    if file.reusable {
+        response.extensions_mut().insert(Reusable);
+    }
+    response
 }
 
 struct CsvFile {
     name: String,
     body: Vec<u8>,
+    reusable: bool,
 }
 
 async fn file<I: LineItems>(
@@ -177,11 +183,15 @@ async fn file<I: LineItems>(
     let last = int_param("last", query.last.as_deref(), DEFAULT_LAST, 1..=MAX_LAST)?;
     let document = company_document("RestCsv", &[statements::<I>("rows")]);
     let variables = json!({ "symbol": symbol.as_str(), "period": period.graphql(), "last": last });
-    let Answer::<I> { company } = run(state, caller, &document, variables).await?;
+    let Answered {
+        data: Answer::<I> { company },
+        reusable,
+    } = run(state, caller, &document, variables).await?;
     company.head.ensure_ready()?;
     Ok(CsvFile {
         name: format!("{}-{kind}-{}.csv", company.head.symbol, period.as_str()),
         body: write_csv(&company.rows)?,
+        reusable,
     })
 }
 

@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
-use super::AppState;
+use super::{AppState, caching};
 use crate::cache::{RequestKey, ResponseDependencies, Turn};
 use crate::graphql::{Caller, PersistedQueries, with_loaders};
 
@@ -41,7 +41,11 @@ pub async fn post(
             "UNSUPPORTED_MEDIA_TYPE",
         );
     }
-    let reply = Reply::to(&headers);
+    // A conditional POST is no cache lookup (RFC 9110 §13.1.2): it is answered in full.
+    let reply = Reply {
+        if_none_match: None,
+        ..Reply::to(&headers)
+    };
     // Dashboards send the same bodies again and again: look those up before parsing.
     let key = Some(RequestKey::Post(body.clone()));
     if let Some(cached) = key.as_ref().and_then(|key| state.cache.response(key)) {
@@ -297,22 +301,13 @@ impl Reply {
     /// An answer any client may reuse (only READY companies' data): with its ETag and
     /// `Cache-Control`, and `304 Not Modified` when the client holds it already.
     fn cacheable(&self, state: &AppState, body: Bytes) -> Response {
-        let etag = self.media.etag(&body);
+        let etag = caching::etag(&body, self.media.etag_variant());
         let validators = [
             (header::ETAG, etag.clone()),
             (header::CACHE_CONTROL, state.cacheable_control.clone()),
             (header::VARY, HeaderValue::from_static("accept")),
         ];
-        let held = self
-            .if_none_match
-            .as_ref()
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|tags| {
-                tags.split(',')
-                    .map(|tag| tag.trim().trim_start_matches("W/"))
-                    .any(|tag| tag == "*" || tag.as_bytes() == etag.as_bytes())
-            });
-        if held {
+        if caching::held(self.if_none_match.as_ref(), &etag) {
             return (StatusCode::NOT_MODIFIED, validators).into_response();
         }
         (validators, self.media.with(body)).into_response()
@@ -360,15 +355,12 @@ impl MediaType {
         }
     }
 
-    /// A strong validator of `body` as sent in this media type (a fast hash of its bytes,
-    /// the same on every gateway).
-    fn etag(self, body: &[u8]) -> HeaderValue {
-        let media = match self {
+    /// What tells this media type's ETags apart from another's for the same answer.
+    fn etag_variant(self) -> &'static str {
+        match self {
             Self::GraphqlResponse => "g",
             Self::Json => "j",
-        };
-        let tag = format!("\"{:032x}-{media}\"", xxhash_rust::xxh3::xxh3_128(body));
-        HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"\""))
+        }
     }
 
     fn with<R: IntoResponse>(self, body: R) -> impl IntoResponse {

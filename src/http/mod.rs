@@ -3,6 +3,7 @@
 //! (both answered through GraphQL), health probes, metrics, with request tracing, CORS and a
 //! body size limit around them.
 
+mod caching;
 mod csv;
 mod dashboard;
 mod graphiql;
@@ -74,6 +75,7 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
+    let state = Arc::new(state);
     // One set of slots for every route that executes GraphQL (`/graphql`, REST, CSV), so
     // `HTTP_MAX_CONCURRENT_REQUESTS` bounds them together.
     let slots = Arc::new(Semaphore::new(
@@ -83,7 +85,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     ));
     let graphql = Router::new().route("/graphql", get(graphql::get).post(graphql::post));
     let routes = shed_load(graphql, &slots, graphql::overloaded)
-        .merge(rest_routes(&slots))
+        .merge(rest_routes(&state, &slots))
         .route("/graphql/ws", get(websocket::upgrade))
         .route("/graphiql/{file}", get(graphiql::asset))
         .route("/healthz", get(health::healthz))
@@ -103,7 +105,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         )
         .layer(cors(&settings.cors_allowed_origins))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .with_state(Arc::new(state))
+        .with_state(state)
 }
 
 /// Each request's span: exported (at INFO) when traces are, continuing the caller's trace
@@ -123,8 +125,9 @@ fn request_span(request: &axum::extract::Request) -> tracing::Span {
 }
 
 /// The earlier system's REST API, its OpenAPI document and the CSV export; refusals beyond
-/// the concurrency limit are answered in each route's own error shape.
-fn rest_routes(slots: &Arc<Semaphore>) -> Router<Arc<AppState>> {
+/// the concurrency limit are answered in each route's own error shape, and answers are
+/// cached by HTTP as `/graphql`'s are.
+fn rest_routes(state: &Arc<AppState>, slots: &Arc<Semaphore>) -> Router<Arc<AppState>> {
     let plain = Router::new()
         .route("/financials", get(rest::financials))
         .route("/symbols", get(rest::symbols))
@@ -139,6 +142,10 @@ fn rest_routes(slots: &Arc<Semaphore>) -> Router<Arc<AppState>> {
         .route("/api/symbols/symbols", get(rest::wrapped_symbols));
     shed_load(plain, slots, rest::overloaded)
         .merge(shed_load(wrapped, slots, rest::wrapped_overloaded))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            caching::reusable_answers,
+        ))
         .route("/openapi.json", get(rest::openapi))
 }
 

@@ -22,9 +22,10 @@ use utoipa::ToSchema;
 
 pub use financials::{financials, wrapped_financials};
 pub use openapi::openapi;
-pub(super) use query::run;
+pub(super) use query::{Answered, run};
 pub use symbols::{symbols, wrapped_symbols};
 
+use super::caching::Reusable;
 use crate::domain::Symbol;
 use crate::graphql::ApiError;
 
@@ -209,18 +210,25 @@ pub struct ErrorEnvelope {
 pub fn respond<T: Serialize>(
     flavor: Flavor,
     message: &str,
-    payload: Result<T, RestError>,
+    payload: Result<Answered<T>, RestError>,
 ) -> Response {
-    match (payload, flavor) {
-        (Ok(data), Flavor::Plain) => Json(data).into_response(),
-        (Ok(data), Flavor::Wrapped) => Json(Envelope {
+    let Answered { data, reusable } = match payload {
+        Ok(answered) => answered,
+        Err(error) => return error_response(flavor, &error),
+    };
+    let mut response = match flavor {
+        Flavor::Plain => Json(data).into_response(),
+        Flavor::Wrapped => Json(Envelope {
             status: EnvelopeStatus::Success,
             message: message.to_owned(),
             data,
         })
         .into_response(),
-        (Err(error), flavor) => error_response(flavor, &error),
+    };
+    if reusable {
+        response.extensions_mut().insert(Reusable);
     }
+    response
 }
 
 /// The one place a `RestError` becomes a response.

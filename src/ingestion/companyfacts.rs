@@ -191,12 +191,24 @@ fn table_tickers(
         .collect()
 }
 
-/// Symbol → CIK for every ticker with a valid symbol; a symbol listed twice keeps its first CIK.
-pub fn cik_index(tickers: &[Ticker]) -> HashMap<Symbol, u64> {
+/// What the securities master says of one symbol.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub cik: u64,
+    /// Only `company_tickers_exchange.json` has it.
+    pub exchange: Option<String>,
+}
+
+/// Symbol → its listing for every ticker with a valid symbol; a symbol listed twice keeps its
+/// first entry.
+pub fn listed_index(tickers: &[Ticker]) -> HashMap<Symbol, Listed> {
     let mut index = HashMap::with_capacity(tickers.len());
     for ticker in tickers {
         if let Ok(symbol) = Symbol::parse(&ticker.ticker) {
-            index.entry(symbol).or_insert(ticker.cik_str);
+            index.entry(symbol).or_insert_with(|| Listed {
+                cik: ticker.cik_str,
+                exchange: ticker.exchange.clone(),
+            });
         }
     }
     index

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::companyfacts::{
-    Ticker, cik_index, companyfacts_file, padded_cik, parse_tickers, tickers_path,
+    Ticker, companyfacts_file, listed_index, padded_cik, parse_tickers, tickers_path,
 };
 use super::providers::normalize_companyfacts;
 use super::submissions;
@@ -101,19 +101,16 @@ pub async fn import_dir(
         .unwrap_or_default();
     let companies = companies_to_import(dir, &tickers, &master, only, &mut summary).await?;
     // Where SEC's submissions file is absent, the exchange the securities master gives.
-    let mut exchanges: HashMap<Symbol, &str> = HashMap::new();
-    for ticker in &tickers {
-        if let (Ok(symbol), Some(exchange)) = (Symbol::parse(&ticker.ticker), &ticker.exchange) {
-            exchanges.entry(symbol).or_insert(exchange);
-        }
-    }
+    let listed = listed_index(&tickers);
     let progress = ProgressBar::new(companies.len() as u64).with_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     for (symbol, path) in companies {
         progress.set_message(symbol.to_string());
-        let exchange = exchanges.get(&symbol).copied();
+        let exchange = listed
+            .get(&symbol)
+            .and_then(|listed| listed.exchange.as_deref());
         match import_company(&mut conn, &symbol, &path, exchange).await {
             Ok(()) => summary.imported.push(symbol),
             Err(reason) => {
@@ -140,9 +137,11 @@ async fn import_company(
     if let Some(profile) = submissions::read_beside(path, symbol).await {
         profile.apply_to(&mut company.info);
     }
-    if company.info.exchange.is_none() {
-        company.info.exchange = listed_exchange.map(str::to_owned);
-    }
+    company.info.exchange = company
+        .info
+        .exchange
+        .take()
+        .or_else(|| listed_exchange.map(str::to_owned));
     lifecycle::store(conn, symbol, &company, None, 0)
         .await
         .map_err(|e| e.to_string())?;
@@ -155,11 +154,13 @@ fn listing_rows(tickers: &[Ticker]) -> Vec<Listing> {
         .iter()
         .filter_map(|t| Some((Symbol::parse(&t.ticker).ok()?, t)))
         .filter(|(symbol, _)| seen.insert(symbol.clone()))
-        .map(|(symbol, t)| Listing {
-            symbol: symbol.to_string(),
-            cik: padded_cik(t.cik_str),
-            name: t.title.clone(),
-            exchange: t.exchange.clone(),
+        .map(|(symbol, t)| {
+            Listing::fitted(
+                symbol.to_string(),
+                padded_cik(t.cik_str),
+                &t.title,
+                t.exchange.as_deref(),
+            )
         })
         .collect()
 }
@@ -179,14 +180,14 @@ async fn companies_to_import(
             primary_by_cik.entry(ticker.cik_str).or_insert(symbol);
         }
     }
-    let cik_by_symbol = cik_index(tickers);
+    let listed = listed_index(tickers);
     let file_of = |cik: u64| dir.join(companyfacts_file(cik));
 
     if !only.is_empty() {
         let mut wanted = Vec::new();
         for symbol in only {
-            match cik_by_symbol.get(symbol) {
-                Some(&cik) => wanted.push((symbol.clone(), file_of(cik))),
+            match listed.get(symbol) {
+                Some(entry) => wanted.push((symbol.clone(), file_of(entry.cik))),
                 None => summary
                     .failed
                     .push((symbol.to_string(), format!("{symbol} is not in {master}"))),

@@ -322,16 +322,7 @@ pub async fn store(
     request: Option<&RegistrationRecord>,
     attempts: u32,
 ) -> Result<i64, DbError> {
-    let profile = CompanyProfile {
-        symbol: symbol.as_str(),
-        cik: Some(&company.info.cik),
-        name: Some(&company.info.name),
-        exchange: company.info.exchange.as_deref(),
-        currency: Some(&company.info.currency),
-        fiscal_year_end: Some(&company.info.fiscal_year_end),
-        sic_code: company.info.sic_code.as_deref(),
-        sic_description: company.info.sic_description.as_deref(),
-    };
+    let profile = CompanyProfile::fitted(symbol, &company.info);
     let id = conn
         .transaction(async |conn| {
             let id = companies::upsert_ready(conn, &profile).await?;

@@ -23,12 +23,14 @@ const TRACESTATE: &str = "tracestate";
 
 static EXPORTING: AtomicBool = AtomicBool::new(false);
 
-/// Why traces cannot be exported as configured.
+/// Why traces cannot be exported as configured. Neither names the endpoint, which may hold
+/// credentials.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot export traces to {endpoint}: {source}")]
-pub struct ExportError {
-    endpoint: String,
-    source: opentelemetry_otlp::ExporterBuildError,
+pub enum ExportError {
+    #[error("OTEL_EXPORTER_OTLP_ENDPOINT is not a URL: {0}")]
+    Endpoint(#[from] axum::http::uri::InvalidUri),
+    #[error("cannot export traces: {0}")]
+    Exporter(#[from] opentelemetry_otlp::ExporterBuildError),
 }
 
 /// The span exporter; flushes what it holds when dropped, at the end of `main`.
@@ -46,14 +48,13 @@ impl Drop for Exporter {
 /// own thread, and the tracer that feeds it. `service` names the process unless
 /// `OTEL_SERVICE_NAME` does; `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_BSP_*` apply as usual.
 pub fn exporter(endpoint: &str, service: &str) -> Result<(Exporter, SdkTracer), ExportError> {
+    let traces = format!("{}/v1/traces", endpoint.trim_end_matches('/'));
+    // Checked here because the exporter's own error would repeat the URL.
+    traces.parse::<axum::http::Uri>()?;
     let spans = SpanExporter::builder()
         .with_http()
-        .with_endpoint(format!("{}/v1/traces", endpoint.trim_end_matches('/')))
-        .build()
-        .map_err(|source| ExportError {
-            endpoint: endpoint.to_owned(),
-            source,
-        })?;
+        .with_endpoint(traces)
+        .build()?;
     let mut resource = Resource::builder();
     if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
         resource = resource.with_service_name(service.to_owned());
@@ -114,5 +115,21 @@ impl<'a, F: Fn(&str) -> Option<&'a str>> Extractor for Lookup<'a, F> {
 
     fn keys(&self) -> Vec<&str> {
         vec![TRACEPARENT, TRACESTATE]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_bad_endpoint_is_refused_without_repeating_it() {
+        let Err(error) = super::exporter("http://user:s3cret@collector host:4318", "test") else {
+            panic!("an endpoint with a space is no URL");
+        };
+        let message = error.to_string();
+        assert!(
+            message.starts_with("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            "{message}"
+        );
+        assert!(!message.contains("s3cret"), "{message}");
     }
 }

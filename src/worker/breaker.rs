@@ -90,8 +90,12 @@ impl ProviderBreaker {
         state.failures += 1;
         state.failing_symbols.insert(symbol.clone());
         let doubled = self.first_open.saturating_mul(1 << state.openings.min(16));
+        let now = Instant::now();
+        let open_until = state.open_until.filter(|until| *until > now);
         let open_for = match retry_after {
             Some(asked) if asked > self.longest_retry => Some(asked),
+            // A fetch begun before the breaker opened: nothing new about the provider.
+            _ if open_until.is_some() => return true,
             // A failed probe: the provider is still down.
             _ if state.openings > 0 => Some(doubled),
             _ if state.failures >= self.failures_to_open && state.failing_symbols.len() >= 2 => {
@@ -103,7 +107,8 @@ impl ProviderBreaker {
             return false;
         };
         state.openings += 1;
-        state.open_until = Some(Instant::now() + open_for);
+        let until = now + open_for;
+        state.open_until = Some(open_until.map_or(until, |open| open.max(until)));
         tracing::warn!(
             failures = state.failures,
             companies = state.failing_symbols.len(),
@@ -185,6 +190,8 @@ mod tests {
         assert!(breaker.failed(&symbol("SNOW"), None));
         let first = breaker.open_for().unwrap();
         assert!(first > Duration::from_secs(59) && first <= Duration::from_secs(60));
+        // The pause is over and the probe fails.
+        breaker.state().open_until = Some(Instant::now());
         assert!(breaker.failed(&symbol("SNOW"), None));
         assert!(breaker.open_for().unwrap() > Duration::from_secs(119));
         breaker.answered(&symbol("MRVL"));
@@ -207,6 +214,22 @@ mod tests {
         breaker.state().open_until = Some(Instant::now());
         assert!(breaker.failed(&symbol("AAPL"), None));
         assert!(breaker.open_for().unwrap() > Duration::from_secs(119));
+    }
+
+    #[test]
+    fn failures_of_fetches_begun_before_it_opened_do_not_lengthen_it() {
+        let breaker = breaker(2);
+        breaker.failed(&symbol("AAPL"), None);
+        assert!(breaker.failed(&symbol("SNOW"), None));
+        for _ in 0..5 {
+            assert!(breaker.failed(&symbol("MRVL"), None), "still open");
+        }
+        assert!(breaker.open_for().unwrap() <= Duration::from_secs(60));
+        // A long Retry-After still lengthens it, never shortens it.
+        assert!(breaker.failed(&symbol("MRVL"), Some(Duration::from_secs(600))));
+        assert!(breaker.open_for().unwrap() > Duration::from_secs(599));
+        assert!(breaker.failed(&symbol("MRVL"), Some(Duration::from_secs(5))));
+        assert!(breaker.open_for().unwrap() > Duration::from_secs(599));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! registered by POST runs by its hash alone over GET, from the response cache.
 
 use reqwest::StatusCode;
-use reqwest::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH, VARY};
+use reqwest::header::{ACCEPT, CACHE_CONTROL, ETAG, IF_NONE_MATCH, VARY};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -200,4 +200,51 @@ async fn a_persisted_mutation_cannot_run_over_get() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn a_persisted_document_that_is_refused_is_a_request_error() {
+    let app = apple_app().await;
+    let broken = "{ company(";
+    let cases = [
+        (
+            json!({ "query": broken, "extensions": persisted(&sha256(broken)) }),
+            "GRAPHQL_PARSE_FAILED",
+        ),
+        (
+            json!({ "query": APPLE, "extensions": persisted(&sha256("{ x }")) }),
+            "BAD_REQUEST",
+        ),
+    ];
+    for (body, code) in cases {
+        let response = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .header(ACCEPT, "application/graphql-response+json")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(error_code(&answer), code, "{answer}");
+        assert!(answer.get("data").is_none(), "{answer}");
+    }
+}
+
+#[tokio::test]
+async fn a_post_is_answered_in_full_whatever_tag_the_client_holds() {
+    let app = apple_app().await;
+    let post = || {
+        app.client
+            .post(format!("{}/graphql", app.address))
+            .json(&json!({ "query": APPLE }))
+    };
+    let first = post().send().await.unwrap();
+    let etag = first.headers()[ETAG].clone();
+    // A conditional POST is not a cache lookup (RFC 9110 §13.1.2): never a 304.
+    let again = post().header(IF_NONE_MATCH, etag).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    let body: Value = again.json().await.unwrap();
+    assert_eq!(body["data"]["company"]["status"], "READY");
 }

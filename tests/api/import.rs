@@ -5,7 +5,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_async::RunQueryDsl;
 use finstage::domain::Symbol;
 use finstage::ingestion::import::{Companies, import_dir};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app};
 use crate::normalization::FIXTURES;
@@ -235,4 +235,60 @@ async fn the_securities_master_with_exchanges_fills_listings_and_companies_witho
         json!({ "status": "READY", "exchange": "NYSE" }),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn over_long_provider_text_is_fitted_to_its_columns_instead_of_failing_the_company() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let long_exchange = "X".repeat(40);
+    let tickers = json!({
+        "fields": ["cik", "name", "ticker", "exchange"],
+        "data": [[1640147, "N".repeat(300), "SNOW", long_exchange]],
+    });
+    std::fs::write(
+        dir.path().join("company_tickers_exchange.json"),
+        tickers.to_string(),
+    )
+    .expect("write");
+    std::fs::copy(
+        format!("{FIXTURES}/CIK0001640147.json"),
+        dir.path().join("CIK0001640147.json"),
+    )
+    .expect("copy");
+    let submissions = json!({
+        "tickers": ["SNOW"],
+        "exchanges": [long_exchange],
+        "sic": "73720",
+        "sicDescription": "D".repeat(300),
+    });
+    std::fs::create_dir(dir.path().join("submissions")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("submissions/CIK0001640147.json"),
+        submissions.to_string(),
+    )
+    .expect("write");
+
+    let summary = import_dir(&app.db, dir.path(), Companies::All)
+        .await
+        .expect("import");
+
+    assert_eq!(summary.listings_inserted, 1, "{summary}");
+    let imported: Vec<&str> = summary.imported.iter().map(Symbol::as_str).collect();
+    assert_eq!(imported, ["SNOW"], "{summary}");
+    let body = app
+        .graphql(
+            r#"{ listings(first: 1) { nodes { name exchange } }
+                 company(symbol: "SNOW") { status exchange sicCode sicDescription } }"#,
+            json!({}),
+        )
+        .await;
+    let listing = &body["data"]["listings"]["nodes"][0];
+    assert_eq!(listing["name"], "N".repeat(255), "{body}");
+    assert_eq!(listing["exchange"], Value::Null, "{body}");
+    let company = &body["data"]["company"];
+    assert_eq!(company["status"], "READY", "{body}");
+    assert_eq!(company["exchange"], Value::Null, "{body}");
+    assert_eq!(company["sicCode"], Value::Null, "{body}");
+    assert_eq!(company["sicDescription"], "D".repeat(255), "{body}");
 }

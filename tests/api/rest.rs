@@ -746,3 +746,52 @@ async fn rest_requests_share_graphqls_concurrency_limit() {
     let (status, _) = get_json(&app, "/financials?symbol=AAPL").await;
     assert_eq!(status, 200, "the slot is free again");
 }
+
+#[tokio::test]
+async fn ready_answers_carry_an_etag_and_are_a_304_when_held_and_others_are_never_kept() {
+    let app = TestApp::builder().spawn().await;
+    app.import_fixtures(&["AAPL"]).await;
+    for path in [
+        "/financials?symbol=AAPL&limit=2",
+        "/api/financials/financials/AAPL?limit=2",
+        "/companies/AAPL/balance.csv?last=2",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(
+            header(&response, "cache-control").as_deref(),
+            Some("public, max-age=60"),
+            "{path}"
+        );
+        let etag = header(&response, "etag").expect("an ETag");
+        let again = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304, "{path}");
+        assert_eq!(header(&again, "etag").as_deref(), Some(etag.as_str()));
+    }
+    // The JSON and the CSV of one company are told apart.
+    let json_tag = header(&app.get("/financials?symbol=AAPL").await, "etag");
+    let csv_tag = header(&app.get("/companies/AAPL/income.csv").await, "etag");
+    assert_ne!(json_tag, csv_tag);
+
+    // IBM is listed but not stored: registered, and its 404 must not be kept by any cache.
+    for path in [
+        "/financials?symbol=IBM",
+        "/companies/IBM/income.csv",
+        "/financials?symbol=not!",
+    ] {
+        let response = app.get(path).await;
+        assert_ne!(response.status(), 200, "{path}");
+        assert_eq!(
+            header(&response, "cache-control").as_deref(),
+            Some("no-store"),
+            "{path}"
+        );
+        assert!(header(&response, "etag").is_none(), "{path}");
+    }
+}

@@ -1335,3 +1335,31 @@ async fn the_exchange_and_industry_come_from_sec_submissions_when_it_has_them() 
         "{snowflake}"
     );
 }
+
+/// SEC's `company_tickers_exchange.json` shape, served in place of the recorded tickers file.
+const TICKERS_WITH_EXCHANGES: &str = r#"{"fields":["cik","name","ticker","exchange"],"data":[
+    [320193,"Apple Inc.","AAPL","NYSE"],
+    [1640147,"Snowflake Inc.","SNOW","NYSE"]]}"#;
+
+#[tokio::test]
+async fn without_a_submissions_document_the_exchange_comes_from_secs_tickers_file() {
+    let pipeline = Pipeline::on(Transport::InProcess).await;
+    pipeline.upstream.fail(
+        crate::upstream::TICKERS_PATH,
+        [Fault::Body(TICKERS_WITH_EXCHANGES)],
+    );
+    let exchange = r#"query ($s: String!) { company(symbol: $s) { status exchange } }"#;
+    pipeline.company("AAPL").await;
+    pipeline.company("SNOW").await;
+    pipeline.wait_for("AAPL", "READY").await;
+    pipeline.wait_for("SNOW", "READY").await;
+
+    // Apple's submissions document says Nasdaq, and it is preferred.
+    let apple = pipeline.app.graphql(exchange, json!({ "s": "AAPL" })).await;
+    assert_eq!(apple["data"]["company"]["exchange"], "Nasdaq", "{apple}");
+    let snowflake = pipeline.app.graphql(exchange, json!({ "s": "SNOW" })).await;
+    assert_eq!(
+        snowflake["data"]["company"]["exchange"], "NYSE",
+        "{snowflake}"
+    );
+}

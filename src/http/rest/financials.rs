@@ -19,7 +19,7 @@ use super::statements::{
     company_document, statements,
 };
 use super::{
-    Envelope, ErrorDetail, ErrorEnvelope, Flavor, ParamIn, Period, RestError,
+    Answered, Envelope, ErrorDetail, ErrorEnvelope, Flavor, ParamIn, Period, RestError,
     ValidationErrorDetail, int_param, respond, symbol_param,
 };
 use crate::domain::Symbol;
@@ -198,21 +198,25 @@ async fn load(
     caller: Caller,
     symbol: &Symbol,
     options: &FinancialsQuery,
-) -> Result<Financials, RestError> {
+) -> Result<Answered<Financials>, RestError> {
     let period = Period::param(
         options.period.as_deref(),
         &[Period::Annual, Period::Quarterly],
     )?;
     let last = int_param("limit", options.limit.as_deref(), MAX_LAST, 1..=MAX_LAST)?;
     let variables = json!({ "symbol": symbol.as_str(), "period": period.graphql(), "last": last });
-    let Answer { company } = super::run(state, caller, &document(), variables).await?;
+    let Answered {
+        data: Answer { company },
+        reusable,
+    } = super::run(state, caller, &document(), variables).await?;
     company.head.ensure_ready()?;
     let symbol = &company.head.symbol;
-    Ok(Financials {
+    let data = Financials {
         income_statement: rows(symbol, company.income_statement),
         balance_sheet: rows(symbol, company.balance_sheet),
         cash_flow: rows(symbol, company.cash_flow),
-    })
+    };
+    Ok(Answered { data, reusable })
 }
 
 fn rows<I>(symbol: &str, answered: Vec<StatementRow<I>>) -> Vec<FinancialRow<I>> {

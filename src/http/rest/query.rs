@@ -33,6 +33,12 @@ struct Extensions {
     code: Option<String>,
 }
 
+/// GraphQL's `data`, and whether any client may reuse it (only READY companies' data).
+pub struct Answered<T> {
+    pub data: T,
+    pub reusable: bool,
+}
+
 /// Answers `document` with `variables` for `caller` as `POST /graphql` would, and returns its
 /// `data`.
 pub async fn run<T: DeserializeOwned>(
@@ -40,10 +46,12 @@ pub async fn run<T: DeserializeOwned>(
     caller: Caller,
     document: &str,
     variables: Value,
-) -> Result<T, RestError> {
+) -> Result<Answered<T>, RestError> {
     let body = serde_json::to_vec(&json!({ "query": document, "variables": variables }))
         .map_err(|error| internal("encoding the GraphQL request", &error))?;
     let response = answer_query(state, caller, Bytes::from(body)).await;
+    // `/graphql` tags exactly the answers it lets clients reuse.
+    let reusable = response.headers().contains_key(axum::http::header::ETAG);
     // The body is the answer already in memory (the cache's bytes, or just serialized).
     let body = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
@@ -53,9 +61,10 @@ pub async fn run<T: DeserializeOwned>(
     if let Some(error) = answer.errors.into_iter().next() {
         return Err(from_graphql(error));
     }
-    answer
+    let data = answer
         .data
-        .ok_or_else(|| internal("reading the GraphQL answer", &"no data and no error"))
+        .ok_or_else(|| internal("reading the GraphQL answer", &"no data and no error"))?;
+    Ok(Answered { data, reusable })
 }
 
 /// The error GraphQL reported, by its stable code. `INTERNAL_SERVER_ERROR` was logged where it

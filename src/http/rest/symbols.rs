@@ -14,8 +14,8 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    Envelope, ErrorDetail, ErrorEnvelope, Flavor, RestError, ValidationErrorDetail, int_param,
-    respond,
+    Answered, Envelope, ErrorDetail, ErrorEnvelope, Flavor, RestError, ValidationErrorDetail,
+    int_param, respond,
 };
 use crate::graphql::{Caller, MAX_PAGE, listing_cursor_before};
 use crate::http::AppState;
@@ -129,22 +129,26 @@ async fn load(
     state: &AppState,
     caller: Caller,
     query: Result<Query<PageQuery>, QueryRejection>,
-) -> Result<SymbolPage, RestError> {
+) -> Result<Answered<SymbolPage>, RestError> {
     let Query(query) = query?;
     let page = int_param("page", query.page.as_deref(), 1, 1..=i32::MAX)?;
     let size = int_param("size", query.size.as_deref(), DEFAULT_SIZE, 1..=MAX_PAGE)?;
     let first_position = (i64::from(page) - 1) * i64::from(size);
     let variables = json!({ "size": size, "after": listing_cursor_before(first_position) });
-    let Answer { listings } = super::run(state, caller, DOCUMENT, variables).await?;
+    let Answered {
+        data: Answer { listings },
+        reusable,
+    } = super::run(state, caller, DOCUMENT, variables).await?;
     let pages = listings
         .total_count
         .unsigned_abs()
         .div_ceil(size.unsigned_abs());
-    Ok(SymbolPage {
+    let data = SymbolPage {
         items: listings.nodes,
         total: listings.total_count,
         page,
         size,
         pages: i32::try_from(pages).unwrap_or(i32::MAX),
-    })
+    };
+    Ok(Answered { data, reusable })
 }

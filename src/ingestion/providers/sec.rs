@@ -1,4 +1,5 @@
-//! `sec`: live SEC EDGAR. Symbol → CIK from `company_tickers.json` (cached for a day), then
+//! `sec`: live SEC EDGAR. Symbol → CIK and exchange from `SEC_TICKERS_URL`
+//! (`company_tickers_exchange.json` or `company_tickers.json`, cached for a day), then
 //! `api/xbrl/companyfacts/CIK##########.json` and, for the exchange and industry,
 //! `submissions/CIK##########.json`. SEC's fair-access rules ask for a User-Agent
 //! naming the operator and at most 10 requests per second: a limiter shared by every request
@@ -17,7 +18,9 @@ use super::{Provider, ProviderConfigError, ProviderError, http, normalize_compan
 use crate::config::ProviderSettings;
 use crate::domain::NormalizedCompany;
 use crate::domain::Symbol;
-use crate::ingestion::companyfacts::{cik_index, companyfacts_file, padded_cik, parse_tickers};
+use crate::ingestion::companyfacts::{
+    Listed, companyfacts_file, listed_index, padded_cik, parse_tickers,
+};
 use crate::ingestion::submissions::{FilerProfile, SUBMISSIONS_DIR};
 
 /// SEC adds new tickers daily; a day-old list only delays brand-new listings.
@@ -33,7 +36,7 @@ pub struct SecProvider {
 
 struct Tickers {
     fetched_at: Instant,
-    ciks: Arc<HashMap<Symbol, u64>>,
+    listed: Arc<HashMap<Symbol, Listed>>,
 }
 
 impl SecProvider {
@@ -61,14 +64,14 @@ impl SecProvider {
         self.fetcher.get_text(url, what).await
     }
 
-    /// The symbol → CIK index, refetched when a day old. If refetching fails, a stale index
-    /// is better than none.
-    async fn ciks(&self) -> Result<Arc<HashMap<Symbol, u64>>, ProviderError> {
+    /// The securities master by symbol, refetched when a day old. If refetching fails, a
+    /// stale one is better than none.
+    async fn listed(&self) -> Result<Arc<HashMap<Symbol, Listed>>, ProviderError> {
         let mut cached = self.tickers.lock().await;
         if let Some(tickers) = cached.as_ref()
             && tickers.fetched_at.elapsed() < TICKERS_MAX_AGE
         {
-            return Ok(tickers.ciks.clone());
+            return Ok(tickers.listed.clone());
         }
         let fetched = match self.get(&self.tickers_url, "company tickers").await {
             Ok(json) => parse_tickers(&json).map_err(|error| {
@@ -79,16 +82,16 @@ impl SecProvider {
         };
         match (fetched, cached.as_ref()) {
             (Ok(tickers), _) => {
-                let ciks = Arc::new(cik_index(&tickers));
+                let listed = Arc::new(listed_index(&tickers));
                 *cached = Some(Tickers {
                     fetched_at: Instant::now(),
-                    ciks: ciks.clone(),
+                    listed: listed.clone(),
                 });
-                Ok(ciks)
+                Ok(listed)
             }
             (Err(error), Some(stale)) => {
                 tracing::warn!(%error, "cannot refresh company tickers; using the cached list");
-                Ok(stale.ciks.clone())
+                Ok(stale.listed.clone())
             }
             (Err(error), None) => Err(error),
         }
@@ -130,9 +133,10 @@ impl SecProvider {
 #[async_trait]
 impl Provider for SecProvider {
     async fn fetch(&self, symbol: &Symbol) -> Result<NormalizedCompany, ProviderError> {
-        let cik = *self.ciks().await?.get(symbol).ok_or_else(|| {
+        let listed = self.listed().await?.get(symbol).cloned().ok_or_else(|| {
             ProviderError::NotFound(format!("{symbol} is not in SEC's company tickers"))
         })?;
+        let cik = listed.cik;
         let url = format!(
             "{}/api/xbrl/companyfacts/{}",
             self.base_url,
@@ -144,6 +148,7 @@ impl Provider for SecProvider {
         if let Some(profile) = self.filer_profile(symbol, cik).await? {
             profile.apply_to(&mut company.info);
         }
+        company.info.exchange = company.info.exchange.take().or(listed.exchange);
         Ok(company)
     }
 }

@@ -13,26 +13,32 @@ use super::{Provider, ProviderError, normalize_companyfacts};
 use crate::domain::NormalizedCompany;
 use crate::domain::Symbol;
 use crate::ingestion::companyfacts::{
-    TICKERS_FILE, cik_index, companyfacts_file, padded_cik, parse_tickers, tickers_path,
+    Listed, companyfacts_file, listed_index, padded_cik, parse_tickers, tickers_path,
 };
 use crate::ingestion::submissions;
 
 pub struct SecDirProvider {
     dir: PathBuf,
     /// Read on first use; the directory is replaced as a whole, so restart to pick up a new one.
-    ciks: OnceCell<HashMap<Symbol, u64>>,
+    master: OnceCell<Master>,
+}
+
+/// The securities master the directory holds, and the name of its file (for reasons).
+struct Master {
+    file: String,
+    listed: HashMap<Symbol, Listed>,
 }
 
 impl SecDirProvider {
     pub fn new(dir: PathBuf) -> Self {
         Self {
             dir,
-            ciks: OnceCell::new(),
+            master: OnceCell::new(),
         }
     }
 
-    async fn ciks(&self) -> Result<&HashMap<Symbol, u64>, ProviderError> {
-        self.ciks
+    async fn master(&self) -> Result<&Master, ProviderError> {
+        self.master
             .get_or_try_init(|| async {
                 let path = tickers_path(&self.dir).await;
                 let json = tokio::fs::read_to_string(&path).await.map_err(|error| {
@@ -41,7 +47,13 @@ impl SecDirProvider {
                 let tickers = parse_tickers(&json).map_err(|error| {
                     ProviderError::Invalid(format!("malformed {}: {error}", path.display()))
                 })?;
-                Ok(cik_index(&tickers))
+                Ok(Master {
+                    file: path
+                        .file_name()
+                        .map(|name| name.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    listed: listed_index(&tickers),
+                })
             })
             .await
     }
@@ -50,10 +62,11 @@ impl SecDirProvider {
 #[async_trait]
 impl Provider for SecDirProvider {
     async fn fetch(&self, symbol: &Symbol) -> Result<NormalizedCompany, ProviderError> {
-        let cik =
-            *self.ciks().await?.get(symbol).ok_or_else(|| {
-                ProviderError::NotFound(format!("{symbol} is not in {TICKERS_FILE}"))
-            })?;
+        let master = self.master().await?;
+        let listed = master.listed.get(symbol).ok_or_else(|| {
+            ProviderError::NotFound(format!("{symbol} is not in {}", master.file))
+        })?;
+        let cik = listed.cik;
         let path = self.dir.join(companyfacts_file(cik));
         let json = match tokio::fs::read_to_string(&path).await {
             Ok(json) => json,
@@ -74,6 +87,45 @@ impl Provider for SecDirProvider {
         if let Some(profile) = submissions::read_beside(&path, symbol).await {
             profile.apply_to(&mut company.info);
         }
+        company.info.exchange = company.info.exchange.take().or(listed.exchange.clone());
         Ok(company)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingestion::companyfacts::TICKERS_EXCHANGE_FILE;
+
+    #[tokio::test]
+    async fn the_exchange_file_gives_the_exchange_and_names_itself_in_reasons() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(TICKERS_EXCHANGE_FILE),
+            r#"{"fields":["cik","name","ticker","exchange"],
+                "data":[[1640147,"Snowflake Inc.","SNOW","NYSE"]]}"#,
+        )
+        .unwrap();
+        std::fs::copy(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/sec/CIK0001640147.json"
+            ),
+            dir.path().join("CIK0001640147.json"),
+        )
+        .unwrap();
+        let provider = SecDirProvider::new(dir.path().to_owned());
+
+        let snowflake = provider
+            .fetch(&Symbol::parse("SNOW").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(snowflake.info.exchange.as_deref(), Some("NYSE"));
+        let Err(ProviderError::NotFound(reason)) =
+            provider.fetch(&Symbol::parse("ZZZZ").unwrap()).await
+        else {
+            panic!("ZZZZ is not listed");
+        };
+        assert_eq!(reason, format!("ZZZZ is not in {TICKERS_EXCHANGE_FILE}"));
     }
 }
