@@ -128,6 +128,17 @@ async fn graphql_rows(
         .clone()
 }
 
+/// A money value, from REST's JSON number or GraphQL's `Decimal` string (the figures compared
+/// have at most 15 significant digits, which a parsed double prints back exactly).
+fn decimal(value: &Value) -> Option<rust_decimal::Decimal> {
+    match value {
+        Value::Null => None,
+        Value::String(text) => Some(text.parse().unwrap()),
+        Value::Number(number) => Some(number.to_string().parse().unwrap()),
+        other => panic!("not money: {other}"),
+    }
+}
+
 /// A JSON value as the CSV prints it: strings as they are, numbers in decimal, null empty.
 fn as_cell(value: &Value) -> String {
     match value {
@@ -167,12 +178,19 @@ async fn financials_answers_the_earlier_systems_shape_newest_first() {
     assert_eq!(keys(fy2023), expected, "exactly these fields: {fy2023}");
     assert_eq!(fy2023["date"], "2023-09-30");
     assert_eq!(fy2023["form"], "10-K");
-    assert_eq!(
-        fy2023["revenue"], "383285000000",
-        "money is an exact string"
-    );
-    assert_eq!(fy2023["eps_diluted"], "6.13");
-    assert_eq!(fy2023["interest_expense"], "3933000000");
+    // Money is a JSON number, as the earlier system served it, printed digit for digit.
+    assert_eq!(fy2023["revenue"], json!(383285000000u64));
+    assert_eq!(fy2023["eps_diluted"], json!(6.13));
+    assert_eq!(fy2023["interest_expense"], json!(3933000000u64));
+    let text = app
+        .get("/financials?symbol=aapl")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for written in [r#""revenue":383285000000,"#, r#""eps_diluted":6.13,"#] {
+        assert!(text.contains(written), "{written}");
+    }
     let fy2024 = income
         .iter()
         .find(|row| row["fiscal_year"] == 2024)
@@ -197,8 +215,8 @@ async fn financials_answers_the_earlier_systems_shape_newest_first() {
         .expect("FY2023 in GraphQL");
     for item in INCOME_ITEMS {
         assert_eq!(
-            income[same_year][item],
-            graphql[same_year][item.to_lower_camel_case()],
+            decimal(&income[same_year][item]),
+            decimal(&graphql[same_year][item.to_lower_camel_case()]),
             "{item}"
         );
     }
@@ -208,7 +226,7 @@ async fn financials_answers_the_earlier_systems_shape_newest_first() {
         .find(|row| row["fiscal_year"] == 2023)
         .expect("FY2023");
     assert_eq!(fy2023["date"], "2023-09-30");
-    assert_eq!(fy2023["total_assets"], "352583000000");
+    assert_eq!(fy2023["total_assets"], json!(352583000000u64));
     assert!(fy2023["goodwill"].is_null(), "{fy2023}");
 }
 
@@ -520,6 +538,12 @@ async fn openapi_json_describes_the_rest_routes() {
     for item in INCOME_ITEMS {
         assert!(income.contains(&format!("\"{item}\"")), "{item} documented");
     }
+    let items = &schemas["FinancialRow_IncomeItems"]["allOf"][1]["properties"];
+    assert_eq!(
+        items["revenue"],
+        json!({ "type": ["number", "null"], "format": "decimal" }),
+        "money is documented as an exact number: {items}"
+    );
     assert_eq!(
         schemas["SymbolPage"]["required"],
         json!(["items", "total", "page", "size", "pages"])

@@ -32,8 +32,8 @@ macro_rules! line_items {
         #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
         pub struct $name {
             $(
-                #[serde(with = "decimal_string")]
-                #[schema(required = true)]
+                #[serde(with = "exact_number")]
+                #[schema(required = true, value_type = Option<f64>, format = "decimal")]
                 pub $item: Option<Decimal>,
             )+
         }
@@ -114,17 +114,22 @@ line_items! {
     }
 }
 
-/// Exact decimals as JSON strings, printed as `Decimal` prints them (`"383285000000"`,
-/// `"-1.25"`): JSON numbers lose precision in JavaScript above 2^53, and binary floats cannot
-/// hold most decimals. Null stays null.
-mod decimal_string {
+/// Exact decimals as JSON numbers printed digit for digit as `Decimal` prints them
+/// (`383285000000`, `-1.25`, never an exponent or a rounding): the earlier system's clients
+/// read numbers there, and a decimal-aware JSON parser gets the exact value. Read from
+/// GraphQL's answer, where the `Decimal` scalar is a string. Null stays null.
+mod exact_number {
     use rust_decimal::Decimal;
-    use serde::de::Error;
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::de::Error as _;
+    use serde::ser::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::value::RawValue;
 
     pub fn serialize<S: Serializer>(value: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
         match value {
-            Some(decimal) => s.collect_str(decimal),
+            Some(decimal) => RawValue::from_string(decimal.to_string())
+                .map_err(S::Error::custom)?
+                .serialize(s),
             None => s.serialize_none(),
         }
     }
@@ -303,7 +308,7 @@ mod tests {
     }
 
     #[test]
-    fn decimals_round_trip_exactly_as_strings_and_null_stays_null() {
+    fn decimals_read_as_strings_are_written_as_exact_numbers_and_null_stays_null() {
         let row: StatementRow<CashFlowItems> = serde_json::from_value(serde_json::json!({
             "fiscal_year": 2023, "fiscal_period": "Q4", "period_start": "2023-07-02",
             "period_end": "2023-09-30", "form": "10-K", "filed_at": "2023-11-03",
@@ -316,12 +321,17 @@ mod tests {
         }))
         .expect("a row");
         assert_eq!(row.period.fiscal_period, FiscalPeriod::Q4);
-        let items = serde_json::to_value(&row.items).expect("JSON");
-        assert_eq!(items["net_income"], "22956000000");
-        assert_eq!(items["depreciation_and_amortization"], "-0.05");
-        assert_eq!(items["operating_cash_flow"], "21598000000.10");
-        assert_eq!(items["free_cash_flow"], "12345678901234567890.12");
-        assert!(items["stock_based_compensation"].is_null());
+        let json = serde_json::to_string(&row.items).expect("JSON");
+        for written in [
+            r#""net_income":22956000000,"#,
+            r#""depreciation_and_amortization":-0.05,"#,
+            r#""stock_based_compensation":null,"#,
+            r#""operating_cash_flow":21598000000.10,"#,
+            // Beyond what a binary double holds: still every digit.
+            r#""free_cash_flow":12345678901234567890.12}"#,
+        ] {
+            assert!(json.contains(written), "{written} in {json}");
+        }
         assert_eq!(row.items.values().len(), CashFlowItems::NAMES.len());
     }
 }
