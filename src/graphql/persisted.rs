@@ -1,8 +1,8 @@
 //! Apollo's automatic persisted queries (async-graphql's `ApolloPersistedQueries` extension
 //! speaks the protocol): the store of registered documents by SHA-256 hash, bounded by an
 //! estimate of their size in memory rather than by their number, since one 64 KiB document
-//! can parse into megabytes (every node, arguments included, is counted). The HTTP layer also reads it, to tell a query from a mutation
-//! when a request sends only a hash.
+//! can parse into megabytes (every node, arguments included, is counted). The HTTP layer
+//! also reads it, to tell a query from a mutation when a request sends only a hash.
 
 use std::fmt::Write as _;
 

@@ -110,7 +110,7 @@ pub async fn import_dir(
         progress.set_message(symbol.to_string());
         let exchange = listed
             .get(&symbol)
-            .and_then(|listed| listed.exchange.as_deref());
+            .and_then(|entry| entry.exchange.as_deref());
         match import_company(&mut conn, &symbol, &path, exchange).await {
             Ok(()) => summary.imported.push(symbol),
             Err(reason) => {
