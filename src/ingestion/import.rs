@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::companyfacts::{
-    Ticker, companyfacts_file, listed_index, padded_cik, parse_tickers, tickers_path,
+    Listed, Ticker, companyfacts_file, listed_index, padded_cik, parse_tickers, tickers_path,
 };
 use super::providers::normalize_companyfacts;
 use super::submissions;
@@ -99,15 +99,16 @@ pub async fn import_dir(
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let companies = companies_to_import(dir, &tickers, &master, only, &mut summary).await?;
-    // Where SEC's submissions file is absent, the exchange the securities master gives.
     let listed = listed_index(&tickers);
+    let companies =
+        companies_to_import(dir, &tickers, &listed, &master, only, &mut summary).await?;
     let progress = ProgressBar::new(companies.len() as u64).with_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     for (symbol, path) in companies {
         progress.set_message(symbol.to_string());
+        // Where SEC's submissions file is absent, the exchange the securities master gives.
         let exchange = listed
             .get(&symbol)
             .and_then(|entry| entry.exchange.as_deref());
@@ -170,6 +171,7 @@ fn listing_rows(tickers: &[Ticker]) -> Vec<Listing> {
 async fn companies_to_import(
     dir: &Path,
     tickers: &[Ticker],
+    listed: &HashMap<Symbol, Listed>,
     master: &str,
     only: &[Symbol],
     summary: &mut ImportSummary,
@@ -180,7 +182,6 @@ async fn companies_to_import(
             primary_by_cik.entry(ticker.cik_str).or_insert(symbol);
         }
     }
-    let listed = listed_index(tickers);
     let file_of = |cik: u64| dir.join(companyfacts_file(cik));
 
     if !only.is_empty() {
