@@ -186,20 +186,23 @@ const TICKERS_WITH_EXCHANGES: &str = r#"{"fields":["cik","name","ticker","exchan
     [1640147,"Snowflake Inc.","SNOW","NYSE"],
     [1000045,"OLD MARKET CAPITAL Corp","OMCC",null]]}"#;
 
-#[tokio::test]
-async fn the_securities_master_with_exchanges_fills_listings_and_companies_without_submissions() {
-    let app = spawn_app().await;
+/// A directory of SEC files: `tickers` as `company_tickers_exchange.json` and Snowflake's
+/// real companyfacts file.
+fn snowflake_dir(tickers: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(
-        dir.path().join("company_tickers_exchange.json"),
-        TICKERS_WITH_EXCHANGES,
-    )
-    .expect("write");
+    std::fs::write(dir.path().join("company_tickers_exchange.json"), tickers).expect("write");
     std::fs::copy(
         format!("{FIXTURES}/CIK0001640147.json"),
         dir.path().join("CIK0001640147.json"),
     )
     .expect("copy");
+    dir
+}
+
+#[tokio::test]
+async fn the_securities_master_with_exchanges_fills_listings_and_companies_without_submissions() {
+    let app = spawn_app().await;
+    let dir = snowflake_dir(TICKERS_WITH_EXCHANGES);
 
     let summary = import_dir(&app.db, dir.path(), Companies::All)
         .await
@@ -240,22 +243,12 @@ async fn the_securities_master_with_exchanges_fills_listings_and_companies_witho
 #[tokio::test]
 async fn over_long_provider_text_is_fitted_to_its_columns_instead_of_failing_the_company() {
     let app = spawn_app().await;
-    let dir = tempfile::tempdir().expect("temp dir");
     let long_exchange = "X".repeat(40);
     let tickers = json!({
         "fields": ["cik", "name", "ticker", "exchange"],
         "data": [[1640147, "N".repeat(300), "SNOW", long_exchange]],
     });
-    std::fs::write(
-        dir.path().join("company_tickers_exchange.json"),
-        tickers.to_string(),
-    )
-    .expect("write");
-    std::fs::copy(
-        format!("{FIXTURES}/CIK0001640147.json"),
-        dir.path().join("CIK0001640147.json"),
-    )
-    .expect("copy");
+    let dir = snowflake_dir(&tickers.to_string());
     let submissions = json!({
         "tickers": ["SNOW"],
         "exchanges": [long_exchange],
